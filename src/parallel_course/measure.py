@@ -93,6 +93,23 @@ def fit_serial_fraction(workers: Sequence[int], speedups: Sequence[float]) -> fl
     return min(1.0, max(0.0, num / den))
 
 
+def describe_speedup(speedup_value: float, workers: int, cores: int, cpu_bound: bool = True) -> str:
+    """One sentence that reads a measured speedup honestly, given the usable ``cores`` of this machine."""
+    validate.workers(workers)
+    text = f"{workers} worker(s) ran {speedup_value:.2f}× as fast as 1 (efficiency {speedup_value / workers:.0%})."
+    if cpu_bound and cores < 2:
+        return text + (" This machine has 1 usable core, so CPU-bound workers can only take turns on it: "
+                       "no speedup can appear here, whatever the code does.")
+    if cpu_bound and workers > cores:
+        return text + (f" Only {cores} cores are usable here, so beyond {cores} workers they take turns "
+                       "and CPU-bound work cannot get faster.")
+    if speedup_value < 0.9:
+        return text + " Slower than 1 worker: the overhead of starting and feeding workers outweighs the work."
+    if speedup_value < 0.8 * workers:
+        return text + " Less than ideal: overhead and any serial part (Amdahl) eat into the gain."
+    return text + " Close to ideal."
+
+
 def _fraction(value: float) -> None:
     if not 0.0 <= value <= 1.0:
         raise ValueError(f"The parallel fraction must be between 0 and 1, not {value}.")

@@ -11,7 +11,7 @@ import matplotlib.pyplot as plt
 from IPython.display import clear_output, display
 
 from parallel_course import backends, resources, validate
-from parallel_course.measure import Scaling
+from parallel_course.measure import Scaling, describe_speedup
 from parallel_course.plots import scaling_figure
 
 
@@ -19,16 +19,18 @@ class WorkerPanel:
     """A slider (1 to the worker cap), a Run button, a progress bar and the scaling plot.
 
     ``fn`` runs once per item of ``items`` on ``backend`` (``"processes"``, ``"threads"`` or
-    ``"serial"``); speedups are relative to the same backend with one worker, measured first.
+    ``"serial"``); speedups are relative to the same backend with one worker, measured first. Set
+    ``cpu_bound=False`` for waiting (I/O) work, where more workers than cores still help, and raise ``cap``.
     """
 
     def __init__(self, fn, items, backend: str = "processes", cap: int | None = None,
-                 title: str | None = None, repeat: int = 1):
+                 title: str | None = None, repeat: int = 1, cpu_bound: bool = True):
         if backend not in backends.ADAPTERS:
             raise ValueError(f"The backend must be one of {', '.join(backends.ADAPTERS)}, not {backend!r}.")
         self.fn, self.items, self.backend = fn, validate.items(items), backend
         self.cap = validate.positive_int(cap, "The worker cap") if cap is not None else resources.worker_cap()
         self.repeat = validate.positive_int(repeat, "repeat")
+        self.cpu_bound = cpu_bound
         self.title = title or f"{getattr(fn, '__name__', 'task')} × {len(self.items)} on {backend}"
         self.scaling = Scaling()
         self.redraw_seconds: float | None = None
@@ -83,13 +85,8 @@ class WorkerPanel:
 
     def _summary(self, workers: int, seconds: float) -> str:
         speedup = self.scaling.seconds[1] / seconds
-        text = (f"{workers} worker(s): <b>{seconds:.2f} s</b>, speedup <b>{speedup:.2f}×</b>, "
-                f"efficiency <b>{speedup / workers:.0%}</b>.")
-        cores = resources.usable_cores()
-        if workers > cores:
-            text += (f" This machine has {cores} usable core(s): beyond that, workers take turns on the same "
-                     "cores, so CPU-bound work cannot get faster.")
-        return text
+        reading = describe_speedup(speedup, workers, resources.usable_cores(), self.cpu_bound)
+        return f"{workers} worker(s): <b>{seconds:.2f} s</b>. {reading}"
 
     def redraw(self) -> None:
         """Draw the accumulated measurements (time, speedup, efficiency) below the controls."""

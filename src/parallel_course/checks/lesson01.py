@@ -1,56 +1,10 @@
-"""Exercise checkers: a wrong answer gets a hint, not a traceback.
-
-Each ``check_...`` calls the learner's function on a few cases, prints ✅ or ❌ with a hint, and returns
-``True`` or ``False``. A ``NotImplementedError`` (the stub of an unsolved exercise) passes through, so the
-learner sees the stub's own hint. With ``PARALLEL_COURSE_STRICT=1`` (set by the test suite) a wrong answer
-raises ``AssertionError``, so a broken solution notebook fails CI.
-
-Speed is reported, never asserted: timings on a shared machine are too noisy to mark an answer wrong.
-"""
+"""Checkers for the exercises of lesson 01, why parallel."""
 
 import math
 import time
 
-from parallel_course import measure, resources, settings, workloads
-
-
-class _Check:
-    """Collects the verdict of one exercise check."""
-
-    def __init__(self, name: str):
-        self.name = name
-
-    def call(self, fn, *args):
-        """Call the learner's ``fn``; turn an error (other than the stub's) into a hint."""
-        try:
-            return fn(*args)
-        except NotImplementedError:
-            raise
-        except Exception as error:  # noqa: BLE001 - any error of the learner's code becomes a hint
-            self.fail(f"your function raised {type(error).__name__}: {error}")
-
-    def fail(self, hint: str):
-        message = f"❌ {self.name}: {hint}"
-        print(message)
-        if settings.strict_checks():
-            raise AssertionError(message)
-        raise _Failed
-
-    def passed(self, detail: str = "") -> bool:
-        print(f"✅ {self.name}: correct." + (f" {detail}" if detail else ""))
-        return True
-
-
-class _Failed(Exception):
-    """Internal: stops a check after the hint was printed."""
-
-
-def _run(name: str, body) -> bool:
-    check = _Check(name)
-    try:
-        return body(check)
-    except _Failed:
-        return False
+from parallel_course import measure, resources, workloads
+from parallel_course.checks import run
 
 
 def check_amdahl(amdahl_speedup) -> bool:
@@ -66,7 +20,7 @@ def check_amdahl(amdahl_speedup) -> bool:
         return check.passed("With p = 0.95 even 64 workers give only "
                             f"{measure.amdahl(0.95, 64):.1f}× — the serial 5% dominates.")
 
-    return _run("Amdahl's law", body)
+    return run("Amdahl's law", body)
 
 
 def check_speedup_table(speedup_table) -> bool:
@@ -87,7 +41,7 @@ def check_speedup_table(speedup_table) -> bool:
         return check.passed(f"At 8 workers the efficiency is {times[1] / times[8] / 8:.0%}: "
                             "each added worker helps less.")
 
-    return _run("Speedup table", body)
+    return run("Speedup table", body)
 
 
 def check_cpu_share(cpu_share) -> bool:
@@ -107,7 +61,7 @@ def check_cpu_share(cpu_share) -> bool:
                        "divide CPU time by wall time, not the other way round.")
         return check.passed(f"cpu_bound: {busy:.0%} of the wall time on the CPU; io_bound: {idle:.0%}.")
 
-    return _run("CPU or I/O", body)
+    return run("CPU or I/O", body)
 
 
 def check_parallel_total(parallel_total) -> bool:
@@ -131,9 +85,10 @@ def check_parallel_total(parallel_total) -> bool:
         if cores < 2:
             speed = "With 1 usable core no speedup is possible, so the speed part is skipped."
         else:
-            speed = f"Serial {serial_seconds:.2f} s, parallel with {workers} workers {parallel_seconds:.2f} s ({ratio:.2f}×)."
+            speed = (f"Serial {serial_seconds:.2f} s, parallel with {workers} workers "
+                     f"{parallel_seconds:.2f} s ({ratio:.2f}×).")
             if ratio < 0.5:
                 speed += " That is much slower than serial: is each task big enough to pay for the pool?"
         return check.passed(speed)
 
-    return _run("Parallel total", body)
+    return run("Parallel total", body)

@@ -1,0 +1,54 @@
+"""Exercise checkers: a wrong answer gets a hint, not a traceback.
+
+One module per lesson (``checks.lesson01`` ...) holds that lesson's ``check_...`` functions; this module
+holds what they share.
+
+Each ``check_...`` calls the learner's function on a few cases, prints ✅ or ❌ with a hint, and returns
+``True`` or ``False``. A ``NotImplementedError`` (the stub of an unsolved exercise) passes through, so the
+learner sees the stub's own hint. With ``PARALLEL_COURSE_STRICT=1`` (set by the test suite) a wrong answer
+raises ``AssertionError``, so a broken solution notebook fails CI.
+
+Speed is reported, never asserted: timings on a shared machine are too noisy to mark an answer wrong.
+"""
+
+from parallel_course import settings
+
+
+class Check:
+    """Collects the verdict of one exercise check."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def call(self, fn, *args):
+        """Call the learner's ``fn``; turn an error (other than the stub's) into a hint."""
+        try:
+            return fn(*args)
+        except NotImplementedError:
+            raise
+        except Exception as error:  # noqa: BLE001 - any error of the learner's code becomes a hint
+            self.fail(f"your function raised {type(error).__name__}: {error}")
+
+    def fail(self, hint: str):
+        message = f"❌ {self.name}: {hint}"
+        print(message)
+        if settings.strict_checks():
+            raise AssertionError(message)
+        raise _Failed
+
+    def passed(self, detail: str = "") -> bool:
+        print(f"✅ {self.name}: correct." + (f" {detail}" if detail else ""))
+        return True
+
+
+class _Failed(Exception):
+    """Internal: stops a check after the hint was printed."""
+
+
+def run(name: str, body) -> bool:
+    """Run ``body(check)``; a failed check returns False after printing its hint."""
+    check = Check(name)
+    try:
+        return body(check)
+    except _Failed:
+        return False
