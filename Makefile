@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 READY := $(VENV)/.ready
 PORT ?= 8888
 LAB_ARGS ?=
+# JupyterLab refuses to run as root (containers, CI) unless told that it is meant.
+AS_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 # Problem size of every lesson: small (CI, Binder), default, large (workshop machines with many cores).
 TEST_SIZE ?= small
 NBVAL := --nbval-lax --nbval-current-env --nbval-cell-timeout=120 --timeout=300
@@ -22,7 +24,8 @@ $(READY): requirements-lock.txt pyproject.toml
 	touch $@
 
 lab: $(READY)
-	$(BIN)/jupyter lab --ip=127.0.0.1 --port=$(PORT) $(LAB_ARGS) notebooks/00_welcome_and_setup.ipynb
+	$(BIN)/jupyter lab --ip=127.0.0.1 --port=$(PORT) $(AS_ROOT) --ServerApp.root_dir=. \
+	  --LabApp.default_url=/lab/tree/notebooks/00_welcome_and_setup.ipynb $(LAB_ARGS)
 
 test: $(READY) lint
 	PARALLEL_COURSE_SIZE=$(TEST_SIZE) PARALLEL_COURSE_STRICT=1 MPLBACKEND=Agg \

@@ -2,14 +2,14 @@
 
 import time
 
-from parallel_course import backends, resources, settings, workloads
+from parallel_course import backends, resources, settings, validate, workloads
 from parallel_course.measure import sweep
 
 
 def scaling(kind: str = "cpu", backend: str = "processes", tasks: int | None = None,
             max_workers: int | None = None) -> str:
     """Time ``tasks`` tasks of workload ``kind`` on 1..max_workers workers of ``backend``."""
-    max_workers = max_workers or resources.worker_cap()
+    max_workers = resources.worker_cap() if max_workers is None else validate.workers(max_workers)
     items = workloads.tasks(kind, tasks or 2 * max_workers)
     fn = workloads.function(kind)
     result = sweep(lambda n: backends.run(backend, fn, items, n), range(1, max_workers + 1))

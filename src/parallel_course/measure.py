@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from parallel_course import validate
+from parallel_course import resources, validate
 
 
 @dataclass(frozen=True)
@@ -94,20 +94,31 @@ def fit_serial_fraction(workers: Sequence[int], speedups: Sequence[float]) -> fl
 
 
 def describe_speedup(speedup_value: float, workers: int, cores: int, cpu_bound: bool = True) -> str:
-    """One sentence that reads a measured speedup honestly, given the usable ``cores`` of this machine."""
+    """One or two sentences that read a measured speedup honestly, given the usable ``cores`` here."""
     validate.workers(workers)
     text = f"{workers} worker(s) ran {speedup_value:.2f}× as fast as 1 (efficiency {speedup_value / workers:.0%})."
     if cpu_bound and cores < 2:
-        return text + (" This machine has 1 usable core, so CPU-bound workers can only take turns on it: "
-                       "no speedup can appear here, whatever the code does.")
-    if cpu_bound and workers > cores:
-        return text + (f" Only {cores} cores are usable here, so beyond {cores} workers they take turns "
-                       "and CPU-bound work cannot get faster.")
-    if speedup_value < 0.9:
-        return text + " Slower than 1 worker: the overhead of starting and feeding workers outweighs the work."
-    if speedup_value < 0.8 * workers:
-        return text + " Less than ideal: overhead and any serial part (Amdahl) eat into the gain."
-    return text + " Close to ideal."
+        text += (" This machine has 1 usable core, so CPU-bound workers can only take turns on it: "
+                 "no speedup can appear here, whatever the code does.")
+    elif cpu_bound and workers > cores:
+        text += (f" Only {cores} cores are usable here, so beyond {cores} workers they take turns "
+                 "and CPU-bound work cannot get faster.")
+    elif speedup_value < 0.9:
+        text += " Slower than 1 worker: starting and feeding the workers costs more than it saves."
+    elif speedup_value < 1.1 and workers > 1:
+        text += " No real speedup: overhead, a serial part or a busy machine ate the gain."
+    elif speedup_value > 1.1 * workers:
+        text += (" More than ideal, which usually means the 1-worker run was slowed by something else "
+                 "(another program, a first-time import): run it again.")
+    elif speedup_value < 0.8 * workers:
+        text += " A real gain, less than ideal: overhead and any serial part (Amdahl) eat into it."
+    else:
+        text += " Close to ideal."
+    load = resources.load_average()
+    if load is not None and load > cores + 0.5:
+        text += (f" Note: the machine is busy (load average {load:.1f} on {cores} usable cores), so other programs "
+                 "compete with the workers and the numbers are noisier than usual.")
+    return text
 
 
 def _fraction(value: float) -> None:

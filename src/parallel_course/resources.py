@@ -112,6 +112,11 @@ def shm_free_bytes() -> int | None:
         return None
 
 
+def load_average() -> float | None:
+    """Runnable processes averaged over the last minute (``None`` where the OS does not say, e.g. Windows)."""
+    return os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+
+
 def on_binder() -> bool:
     """True inside a mybinder.org session (Binder sets ``BINDER_*`` variables)."""
     return any(key.startswith("BINDER_") for key in os.environ)

@@ -47,7 +47,7 @@ def square(x):
 
 # One knob per workload: the size of one task at each course size (~0.1 s of work at "default").
 TASK_SIZES = {
-    "cpu": {"small": 400_000, "default": 2_000_000, "large": 5_000_000},
+    "cpu": {"small": 500_000, "default": 3_000_000, "large": 8_000_000},
     "numpy": {"small": 1_000_000, "default": 4_000_000, "large": 8_000_000},
     "io": {"small": 0.05, "default": 0.1, "large": 0.1},
 }
