@@ -28,7 +28,7 @@ lab: $(READY)
 	  --LabApp.default_url=/lab/tree/notebooks/00_welcome_and_setup.ipynb $(LAB_ARGS)
 
 test: $(READY) lint
-	PARALLEL_COURSE_SIZE=$(TEST_SIZE) PARALLEL_COURSE_STRICT=1 MPLBACKEND=Agg \
+	PARALLEL_COURSE_SIZE=$(TEST_SIZE) PARALLEL_COURSE_STRICT=1 \
 	  $(BIN)/python -m pytest $(NBVAL) tests notebooks solutions exercises
 
 lint: $(READY)

@@ -13,6 +13,7 @@ def test_panel_runs_processes_under_every_start_method(start_method):
     assert panel.progress.value == len(ITEMS)
     assert "2 worker(s)" in panel.status.value
     assert panel.redraw_seconds is not None and panel.redraw_seconds > 0
+    assert bytes(panel.plot.value[:4]) == b"\x89PNG" and "efficiency" in panel.table.value
 
 
 def test_points_accumulate_and_the_button_runs_the_slider_value():

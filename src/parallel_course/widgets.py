@@ -4,11 +4,13 @@ Each run is measured on this machine, and the points accumulate, so a learner bu
 one slider position at a time. In a script or a test, call :meth:`WorkerPanel.run` directly.
 """
 
+import html
+import io
 import time
 
 import ipywidgets as w
 import matplotlib.pyplot as plt
-from IPython.display import clear_output, display
+from IPython.display import display
 
 from parallel_course import backends, resources, validate
 from parallel_course.measure import Scaling, describe_speedup
@@ -41,9 +43,12 @@ class WorkerPanel:
                                tooltip="Measure with this many workers")
         self.progress = w.IntProgress(value=0, min=0, max=len(self.items), description="tasks")
         self.status = w.HTML()
-        self.output = w.Output()
+        # The plot is a PNG in an Image widget and the table plain HTML: unlike an Output widget, these need
+        # no help from the front end to capture output, so they behave the same in JupyterLab, nbval, nbclient.
+        self.plot = w.Image(format="png", layout=w.Layout(max_width="100%"))
+        self.table = w.HTML()
         self.button.on_click(lambda _: self.run(self.slider.value))
-        self.widget = w.VBox([w.HBox([self.slider, self.button, self.progress]), self.status, self.output])
+        self.widget = w.VBox([w.HBox([self.slider, self.button, self.progress]), self.status, self.plot, self.table])
         self._say(f"Usable cores here: <b>{resources.usable_cores()}</b>. Pick a worker count and press Run.")
 
     def _ipython_display_(self):
@@ -91,10 +96,10 @@ class WorkerPanel:
     def redraw(self) -> None:
         """Draw the accumulated measurements (time, speedup, efficiency) below the controls."""
         start = time.perf_counter()
-        with self.output:
-            clear_output(wait=True)
-            fig = scaling_figure(self.scaling, self.cap, self.title)
-            display(fig)
-            plt.close(fig)
-            print(self.scaling.table())
+        fig = scaling_figure(self.scaling, self.cap, self.title)
+        png = io.BytesIO()
+        fig.savefig(png, format="png", dpi=96)
+        plt.close(fig)
+        self.plot.value = png.getvalue()
+        self.table.value = f"<pre>{html.escape(self.scaling.table())}</pre>"
         self.redraw_seconds = time.perf_counter() - start

@@ -1,4 +1,4 @@
-"""Shared test set-up, and the suite's last check: no process it started is still running.
+"""Shared test set-up (unit tests and notebooks alike), and the suite's last check: nothing left running.
 
 Every process the suite starts (pools, kernels, Dask and Ray daemons, even the ones that detach from
 their parent) inherits ``PARALLEL_COURSE_TEST_RUN`` from this process; at the end we look for it.
@@ -8,12 +8,12 @@ import os
 import time
 import uuid
 
+import nbval.kernel
 import psutil
 import pytest
 
 MARK = "PARALLEL_COURSE_TEST_RUN"
 os.environ[MARK] = uuid.uuid4().hex
-os.environ.setdefault("MPLBACKEND", "Agg")
 START_METHODS = ["fork", "spawn", "forkserver"]
 # multiprocessing's own helpers live exactly as long as the process that started them, and exit with it.
 LIFETIME_HELPERS = ("multiprocessing.resource_tracker", "multiprocessing.forkserver")
@@ -21,6 +21,20 @@ LIFETIME_HELPERS = ("multiprocessing.resource_tracker", "multiprocessing.forkser
 
 def exits_with_us(process: psutil.Process) -> bool:
     return process.ppid() == os.getpid() and any(h in " ".join(process.cmdline()) for h in LIFETIME_HELPERS)
+
+
+def stop_kernel_gracefully(self) -> None:
+    """Shut a notebook's kernel down as JupyterLab does, instead of nbval's outright kill.
+
+    A killed kernel takes multiprocessing's resource tracker with it, so the named semaphores of its
+    spawn/forkserver pools stay in /dev/shm for ever; a kernel asked to shut down cleans them up.
+    """
+    self.kc.stop_channels()
+    self.km.shutdown_kernel(now=False)
+    del self.km
+
+
+nbval.kernel.RunningKernel.stop = stop_kernel_gracefully
 
 
 def leftover_processes() -> list[psutil.Process]:
