@@ -3,19 +3,15 @@
 Skipped where /usr/bin/chromium is missing; .ci/run installs it.
 """
 
-import os
 import secrets
-import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import nbformat
 import pytest
-import requests
 
-from tests.test_lab import free_port
+from tests.test_lab import free_port, jupyter_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed")
@@ -34,27 +30,11 @@ def lab(tmp_path):
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(notebook, tmp_path / "panel.ipynb")
     port, token = free_port(), secrets.token_hex(16)
-    jupyter = Path(sys.executable).with_name("jupyter")
-    server = subprocess.Popen(
-        [str(jupyter), "lab", "--ip=127.0.0.1", f"--port={port}", "--no-browser", "--allow-root",
-         f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={tmp_path}", "--expose-app-in-browser"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(180):
-            try:
-                requests.get(f"{base}/api/status", headers={"Authorization": f"token {token}"}, timeout=2)
-                break
-            except requests.ConnectionError:
-                time.sleep(0.5)
-        yield f"{base}/lab/tree/panel.ipynb?token={token}"
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
+    command = [str(Path(sys.executable).with_name("jupyter")), "lab", "--ip=127.0.0.1", f"--port={port}",
+               "--no-browser", "--allow-root", f"--IdentityProvider.token={token}",
+               f"--ServerApp.root_dir={tmp_path}", "--expose-app-in-browser"]
+    with jupyter_server(command, port, token, cwd=tmp_path):
+        yield f"http://127.0.0.1:{port}/lab/tree/panel.ipynb?token={token}"
 
 
 @pytest.mark.timeout(240)

@@ -1,5 +1,6 @@
 """`make lab` serves JupyterLab on 127.0.0.1, and stops cleanly."""
 
+import contextlib
 import os
 import secrets
 import signal
@@ -20,35 +21,42 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def test_make_lab_serves_jupyterlab_on_loopback():
-    port, token = free_port(), secrets.token_hex(16)
-    lab = subprocess.Popen(
-        ["make", "--no-print-directory", "lab", f"PORT={port}",
-         f"LAB_ARGS=--no-browser --IdentityProvider.token={token}"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+@contextlib.contextmanager
+def jupyter_server(command: list[str], port: int, token: str, cwd: Path = ROOT):
+    """Run a Jupyter server command in its own process group; yield it once its API answers; stop it all."""
+    server = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              start_new_session=True)
     try:
-        headers, status = {"Authorization": f"token {token}"}, None
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline and lab.poll() is None:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and server.poll() is None:
             try:
-                status = requests.get(f"http://127.0.0.1:{port}/api/status", headers=headers, timeout=5)
+                requests.get(f"http://127.0.0.1:{port}/api/status", headers={"Authorization": f"token {token}"},
+                             timeout=5)
                 break
             except requests.ConnectionError:
                 time.sleep(0.5)
-        assert status is not None and status.status_code == 200, "JupyterLab did not answer on 127.0.0.1"
-        lesson = requests.get(f"http://127.0.0.1:{port}/api/contents/notebooks/00_welcome_and_setup.ipynb",
-                              headers=headers, timeout=10)
+        yield server
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+
+
+def test_make_lab_serves_jupyterlab_on_loopback():
+    port, token = free_port(), secrets.token_hex(16)
+    command = ["make", "--no-print-directory", "lab", f"PORT={port}",
+               f"LAB_ARGS=--no-browser --IdentityProvider.token={token}"]
+    with jupyter_server(command, port, token) as lab:
+        base, headers = f"http://127.0.0.1:{port}", {"Authorization": f"token {token}"}
+        assert requests.get(f"{base}/api/status", headers=headers, timeout=10).status_code == 200
+        lesson = requests.get(f"{base}/api/contents/notebooks/00_welcome_and_setup.ipynb", headers=headers, timeout=10)
         assert lesson.status_code == 200
-        assert requests.get(f"http://127.0.0.1:{port}/api/status", timeout=5).status_code == 403  # token needed
-        tree = [psutil.Process(lab.pid), *psutil.Process(lab.pid).children(recursive=True)]
-        pids = {p.pid for p in tree}
+        assert requests.get(f"{base}/api/status", timeout=5).status_code == 403  # the token is needed
+        pids = {lab.pid, *(p.pid for p in psutil.Process(lab.pid).children(recursive=True))}
         listening = {c.laddr.ip for c in psutil.net_connections("inet")
                      if c.status == psutil.CONN_LISTEN and c.pid in pids}
         assert listening == {"127.0.0.1"}, f"JupyterLab listens on {listening}"
-    finally:
-        os.killpg(lab.pid, signal.SIGTERM)
-        try:
-            lab.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(lab.pid, signal.SIGKILL)
-            lab.wait()
