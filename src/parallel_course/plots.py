@@ -12,8 +12,12 @@ OKABE_ITO = {"blue": "#0072B2", "orange": "#E69F00", "green": "#009E73", "vermil
              "purple": "#CC79A7", "sky": "#56B4E9", "black": "#000000"}
 
 
-def scaling_figure(scaling: Scaling, max_workers: int, title: str = "Measured scaling"):
-    """Three panels: wall time, speedup (with the ideal line and an Amdahl fit) and efficiency."""
+def scaling_figure(scaling: Scaling, max_workers: int, title: str = "Measured scaling", amdahl_fit: bool = True):
+    """Three panels: wall time, speedup (with the ideal line and, for CPU-bound work, an Amdahl fit) and efficiency.
+
+    Amdahl's law models computing that is split over cores; for waiting (I/O-bound) work pass
+    ``amdahl_fit=False``, since its speedup is limited by other things (the server, the network).
+    """
     fig, (ax_time, ax_speed, ax_eff) = plt.subplots(1, 3, figsize=(12, 3.6), layout="constrained")
     fig.suptitle(title)
     n = np.arange(1, max_workers + 1)
@@ -24,7 +28,7 @@ def scaling_figure(scaling: Scaling, max_workers: int, title: str = "Measured sc
     if scaling.speedups:
         ax_speed.plot(scaling.workers, scaling.speedups, "o-", color=OKABE_ITO["blue"], label="measured")
         ax_eff.plot(scaling.workers, scaling.efficiencies, "o-", color=OKABE_ITO["blue"], label="measured")
-    serial = scaling.serial_fraction
+    serial = scaling.serial_fraction if amdahl_fit else None
     if serial is not None:
         ax_speed.plot(n, amdahl(1 - serial, n), ":", color=OKABE_ITO["vermillion"],
                       label=f"Amdahl fit (serial {serial:.0%})")

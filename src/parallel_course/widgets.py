@@ -96,7 +96,7 @@ class WorkerPanel:
     def redraw(self) -> None:
         """Draw the accumulated measurements (time, speedup, efficiency) below the controls."""
         start = time.perf_counter()
-        fig = scaling_figure(self.scaling, self.cap, self.title)
+        fig = scaling_figure(self.scaling, self.cap, self.title, amdahl_fit=self.cpu_bound)
         png = io.BytesIO()
         fig.savefig(png, format="png", dpi=96)
         plt.close(fig)
