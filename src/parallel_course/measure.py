@@ -104,9 +104,11 @@ def describe_speedup(speedup_value: float, workers: int, cores: int, cpu_bound: 
         text += (f" Only {cores} cores are usable here, so beyond {cores} workers they take turns "
                  "and CPU-bound work cannot get faster.")
     elif speedup_value < 0.9:
-        text += " Slower than 1 worker: starting and feeding the workers costs more than it saves."
+        text += (" Slower than 1 worker: the workers cost more than they saved (starting them, handing them work,"
+                 " or taking turns for the GIL or the cores).")
     elif speedup_value < 1.1 and workers > 1:
-        text += " No real speedup: overhead, a serial part or a busy machine ate the gain."
+        text += (" No real speedup: overhead, a serial part, the GIL (for threads running pure Python) or a busy"
+                 " machine ate the gain.")
     elif speedup_value > 1.1 * workers:
         text += (" More than ideal, which usually means the 1-worker run was slowed by something else "
                  "(another program, a first-time import): run it again.")
