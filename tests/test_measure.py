@@ -63,3 +63,26 @@ def test_sweep_measures_the_baseline_too():
     assert math.isfinite(result.speedups[1])
     with pytest.raises(ValueError, match="empty"):
         measure.sweep(lambda n: None, [])
+
+
+@pytest.mark.parametrize(("speedup", "workers", "cores", "phrase"), [
+    (1.0, 2, 1, "1 usable core, so CPU-bound workers can only take turns"),
+    (1.9, 4, 2, "Only 2 cores are usable here"),
+    (0.6, 2, 2, "Slower than 1 worker"),
+    (1.05, 2, 2, "No real speedup"),
+    (2.6, 2, 2, "More than ideal"),
+    (1.4, 2, 2, "A real gain, less than ideal"),
+    (1.95, 2, 2, "Close to ideal"),
+])
+def test_describe_speedup_reads_each_case(speedup, workers, cores, phrase, monkeypatch):
+    monkeypatch.setattr(measure.resources, "load_average", lambda: 0.0)
+    assert phrase in measure.describe_speedup(speedup, workers, cores)
+
+
+def test_describe_speedup_mentions_a_busy_machine(monkeypatch):
+    monkeypatch.setattr(measure.resources, "load_average", lambda: 4.0)
+    assert "load average 4.0 on 1 usable core)" in measure.describe_speedup(1.0, 2, 1)
+    monkeypatch.setattr(measure.resources, "load_average", lambda: None)  # Windows has no load average
+    assert "busy" not in measure.describe_speedup(1.0, 2, 1)
+    # Waiting-bound work may use more workers than cores.
+    assert "Close to ideal" in measure.describe_speedup(7.8, 8, 2, cpu_bound=False)

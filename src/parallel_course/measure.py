@@ -118,7 +118,8 @@ def describe_speedup(speedup_value: float, workers: int, cores: int, cpu_bound: 
         text += " Close to ideal."
     load = resources.load_average()
     if load is not None and load > cores + 0.5:
-        text += (f" Note: the machine is busy (load average {load:.1f} on {cores} usable cores), so other programs "
+        text += (f" Note: the machine is busy (load average {load:.1f} on {cores} usable core{'s' * (cores != 1)}), "
+                 "so other programs "
                  "compete with the workers and the numbers are noisier than usual.")
     return text
 
