@@ -49,10 +49,13 @@ def check_cpu_share(cpu_share) -> bool:
 
     def body(check):
         busy = check.call(cpu_share, workloads.cpu_bound, workloads.task_size("cpu") // 2)
-        idle = check.call(cpu_share, workloads.io_bound, 0.2)
-        for label, value in (("cpu_bound", busy), ("io_bound", idle)):
-            if not isinstance(value, int | float) or value < 0:
+        # Twice, keeping the lower: library threads started by a recent import can spin for a moment, and
+        # process_time() counts them (lesson 01's pitfalls).
+        idles = [check.call(cpu_share, workloads.io_bound, 0.2) for _ in range(2)]
+        for label, value in (("cpu_bound", busy), ("io_bound", idles[0]), ("io_bound", idles[1])):
+            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
                 check.fail(f"for {label} you returned {value!r}; expected a non-negative number.")
+        idle = min(idles)
         if busy < 0.5:
             check.fail(f"cpu_bound kept the CPU busy only {busy:.0%} of the time by your measure. Hint: use "
                        "time.process_time() for CPU time and time.perf_counter() for wall time, around the call.")
