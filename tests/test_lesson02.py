@@ -121,6 +121,14 @@ def test_run_on_threads_overlaps_waits():
     assert timeline.overlap_fraction(rec) > 0.5  # sleeping threads wait side by side, on any machine
 
 
+def test_run_repeat_keeps_the_fastest_run():
+    rec = timeline.run("threads", timeline.Chunked(workloads.io_bound, pieces=2), [0.005] * 2, workers=1, repeat=3)
+    assert rec.results == [[0.005] * 2] * 2 and rec.workers == 1
+    assert all(rec.start <= s.start <= s.end <= rec.end for s in rec.spans)
+    with pytest.raises(ValueError, match="number of repeats must be a whole number"):
+        timeline.run("serial", workloads.square, [1], repeat=0)
+
+
 def test_run_wraps_a_plain_function_and_rejects_bad_input():
     rec = timeline.run("serial", workloads.square, [1, 2, 3])
     assert rec.results == [1, 4, 9] and rec.worker_names == [threading.current_thread().name]
@@ -193,6 +201,40 @@ def test_gil_status_on_every_kind_of_python(monkeypatch, enabled, build, want, w
     with pretend(monkeypatch, enabled, build):
         assert (gil.free_threaded_build(), gil.gil_enabled()) == want
         assert words in gil.describe()
+
+
+def recording(wall, *pairs):
+    return timeline.Recording([None] * len(pairs), spans(*pairs), 0.0, wall, "threads", len(pairs))
+
+
+@pytest.mark.parametrize(("work", "one", "two", "cores", "gil_on", "words"), [
+    ("python", recording(1.0, (0, 1)), recording(1.0, (0, 0.5), (0.5, 1)), 2, True, "About 1×, as the GIL predicts"),
+    ("python", recording(1.5, (0, 1.5)), recording(1.0, (0, 0.5), (0.5, 1)), 2, True, "1-thread run was slowed"),
+    ("python", recording(1.0, (0, 1)), recording(1.5, (0, 0.5), (0.5, 1.5)), 2, True, "Well below 1×"),
+    ("python", recording(2.0, (0, 2)), recording(1.0, (0, 1), (0, 1)), 2, False, "a core of its own"),
+    ("wait", recording(2.0, (0, 2)), recording(1.0, (0, 1), (0, 1)), 1, True, "the waits overlapped"),
+    ("wait", recording(1.2, (0, 1.2)), recording(1.0, (0, 1), (0, 1)), 2, True, "Less than the 2×"),
+    ("c", recording(2.0, (0, 2)), recording(1.0, (0, 1), (0, 1)), 2, True, "a core of its own"),
+    ("c", recording(1.0, (0, 1)), recording(1.0, (0, 0.5), (0.5, 1)), 2, True, "rarely ran at the same time"),
+    ("c", recording(1.5, (0, 1.5)), recording(1.0, (0, 1), (0.2, 1)), 2, True, "A gain, but less than 2×"),
+    ("c", recording(1.0, (0, 1)), recording(1.0, (0, 1), (0, 1)), 2, True, "nothing was gained"),
+    ("c", recording(3.0, (0, 3)), recording(1.0, (0, 1), (0, 1)), 2, True, "More than 2×"),
+    ("c", recording(1.0, (0, 1)), recording(1.0, (0, 0.5), (0.5, 1)), 1, True, "1 usable core"),
+])
+def test_describe_threads_reads_every_case(monkeypatch, work, one, two, cores, gil_on, words):
+    monkeypatch.setenv("PARALLEL_COURSE_CORES", str(cores))
+    monkeypatch.setattr(gil, "gil_enabled", lambda: gil_on)
+    text = gil.describe_threads(one, two, work)
+    assert text.startswith(f"2 threads ran {one.wall / two.wall:.2f}× as fast as 1") and words in text
+    assert ("only pretends" in text) == (cores == 1 and work != "wait")
+
+
+def test_describe_threads_bad_input():
+    rec = recording(1.0, (0, 1))
+    with pytest.raises(ValueError, match="kind of work must be one of python, wait, c"):
+        gil.describe_threads(rec, rec, "gpu")
+    with pytest.raises(TypeError, match="two must be a timeline.Recording"):
+        gil.describe_threads(rec, spans((0, 1)), "c")
 
 
 def test_wake_up_lateness_stops_its_busy_thread():

@@ -5,7 +5,9 @@
   when an extension module needs it, or with ``PYTHON_GIL=1``).
 - :func:`wake_up_lateness` measures how late a sleeping thread gets back to work while another thread
   computes: about one switch interval (``sys.getswitchinterval()``) when the GIL is there.
-- :data:`THREAD_TASKS` lists everyday tasks, each with the function that runs it, and whether two
+- :func:`describe_threads` reads a 1-thread and a 2-thread recording of the same tasks (speedup and
+  overlap), knowing what the GIL allows for that kind of work, on this kernel and this machine.
+- :func:`thread_tasks` lists everyday tasks, each with the function that runs it, and whether two
   threads finish two of them sooner than one thread (on a standard build with 2 or more cores).
 
 Every task function lives here, so thread and process pools can run it under any start method.
@@ -23,7 +25,7 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from parallel_course import settings, validate, workloads
+from parallel_course import resources, settings, timeline, validate, workloads
 
 
 def free_threaded_build() -> bool:
@@ -48,6 +50,73 @@ def describe() -> str:
                 "-X gil=1, or an imported extension module that needs it): threads take turns as with a "
                 "standard build.")
     return f"Python {version}, a free-threaded build with the GIL disabled: threads run Python code in parallel."
+
+
+WORK_KINDS = {
+    "python": "pure Python, which holds the GIL",
+    "wait": "waiting, which releases the GIL",
+    "c": "C code that releases the GIL (NumPy, hashlib, zlib)",
+}
+
+
+def describe_threads(one: timeline.Recording, two: timeline.Recording, work: str) -> str:
+    """Read a 1-thread and a 2-thread recording of the same tasks: the speedup, the overlap, and why.
+
+    ``work`` names what the tasks do (a key of :data:`WORK_KINDS`). The reading knows what to expect
+    from this kernel (GIL or not) and this machine (usable cores), and says so when a number cannot
+    come from the threads themselves, which on a machine shared with other programs happens often.
+    """
+    if work not in WORK_KINDS:
+        raise ValueError(f"The kind of work must be one of {', '.join(WORK_KINDS)}, not {work!r}.")
+    for name, rec in (("one", one), ("two", two)):
+        if not isinstance(rec, timeline.Recording):
+            raise TypeError(f"{name} must be a timeline.Recording (from timeline.run), not {type(rec).__name__}.")
+    speedup, overlap = one.wall / two.wall, timeline.overlap_fraction(two.spans)
+    cores, forced = resources.usable_cores(), resources.forced_cores()
+    lines = [f"2 threads ran {speedup:.2f}× as fast as 1, and overlapped {overlap:.0%} of the busy time."]
+    if work == "python" and gil_enabled():
+        if speedup > 1.2:
+            lines.append("More than 1×, yet with the GIL the threads took turns: the second thread cannot have "
+                         "sped anything up. The 1-thread run was slowed down instead, most likely by other "
+                         "programs (look for gaps in its row). Run the cell again.")
+        elif speedup < 0.8:
+            lines.append("Well below 1×, more than handing the GIL over costs: other programs probably took a "
+                         "core during the 2-thread run. Run the cell again.")
+        else:
+            lines.append("About 1×, as the GIL predicts: the same work, done by one thread at a time.")
+    elif work == "wait":
+        if speedup >= 1.6:
+            lines.append("Close to 2×: the waits overlapped, and waiting needs no core.")
+        else:
+            lines.append("Less than the 2× that overlapping waits allow: starting the threads, or other "
+                         "programs delaying them after each wait, took a share. Run the cell again.")
+    elif cores < 2:
+        lines.append("This machine has 1 usable core, so two computing threads can only take turns on it: no "
+                     "speedup can appear here, whatever the code does.")
+        if forced is not None:
+            lines.append("(PARALLEL_COURSE_CORES only pretends: the threads could still use every core of this "
+                         "machine, so a speedup may show anyway. On a real one-core machine, such as Binder, "
+                         "it cannot.)")
+    elif speedup > 2.3:
+        lines.append("More than 2×: the 1-thread run was slowed down by something else, most likely another "
+                     "program. Run the cell again.")
+    elif speedup >= 1.6:
+        lines.append("Close to 2×: each thread computed on a core of its own.")
+    elif overlap >= 0.5 and speedup >= 1.1:
+        lines.append("A gain, but less than 2×: the threads did run side by side, yet each slower than alone "
+                     "(the Python steps between C calls, memory shared by the cores, or other programs).")
+    elif overlap >= 0.5:
+        lines.append("The threads did run side by side, but each so much slower than alone that nothing was "
+                     "gained: most likely other programs shared the cores. Run the cell again.")
+    else:
+        lines.append("The threads rarely ran at the same time: they did not get two cores at once, most "
+                     "likely because other programs were using them. Run the cell again.")
+    load = resources.load_average()
+    if load is not None and load > cores + 0.5:
+        usable = f"{cores} usable core{'s' if cores != 1 else ''}"
+        lines.append(f"The machine is busy (load average {load:.1f} on {usable}, these threads included), so these "
+                     "numbers are noisier than usual.")
+    return " ".join(lines)
 
 
 def _spin(stop: threading.Event, started: threading.Event) -> int:

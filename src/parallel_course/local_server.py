@@ -63,9 +63,13 @@ class _Handler(BaseHTTPRequestHandler):
         self.server.entered()
         try:
             time.sleep(delay)  # the slow part of a real service: a database, a disk, another server
-            self._answer(200, expected_body(int(match.group(1))))
         finally:
+            # Count the request as finished *before* answering: once the answer is sent, the client may
+            # send its next request at once, and that one must not be counted while this thread (which
+            # may wait for the GIL after sending) has not yet left. Otherwise a client with n threads
+            # could seem to have n + 1 requests in flight.
             self.server.left()
+        self._answer(200, expected_body(int(match.group(1))))
 
     def _answer(self, status: int, text: str) -> None:
         body = text.encode()

@@ -38,7 +38,7 @@ from parallel_course import validate
 
 
 def hello(num: int) -> None:
-    """The seed's worker: print ``Worker: num``.
+    """The worker of the classic first example: print ``Worker: num``.
 
     The line and its newline go out in one write, flushed at once, so that lines printed by several
     processes at the same moment do not get mixed up (``print(text)`` writes the text and the newline
@@ -48,7 +48,7 @@ def hello(num: int) -> None:
 
 
 def hello_to_queue(num: int, queue) -> None:
-    """The seed's worker, made reliable: send the greeting to the parent through ``queue``."""
+    """The same greeting, made reliable: send it (with this process's id) to the parent through ``queue``."""
     queue.put(f"Worker: {num} (pid {os.getpid()})")
 
 

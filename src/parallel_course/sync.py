@@ -24,22 +24,13 @@ from collections import Counter as Tally
 from dataclasses import dataclass, field
 
 from parallel_course import validate
+from parallel_course.gil import gil_enabled  # noqa: F401 - lesson 03 asks it from here too
 
 # A very short switch interval makes CPython hand the GIL from thread to thread every microsecond or so
 # (the default is 5 ms), so a race that would otherwise show once in a blue moon shows every time.
 RACE_SWITCH_INTERVAL = 1e-6
 # How long any wait in the deadlock demonstration may last before it gives up (seconds).
 DEADLOCK_TIMEOUT = 0.5
-
-
-def gil_enabled() -> bool:
-    """True when this interpreter runs with a GIL (every build before 3.13, and default builds after).
-
-    Free-threaded builds (``python3.13t``, ``python3.14t``) have ``sys._is_gil_enabled()``, which returns
-    False when the GIL is really off; older versions lack the function and always have a GIL.
-    """
-    is_enabled = getattr(sys, "_is_gil_enabled", None)
-    return True if is_enabled is None else bool(is_enabled())
 
 
 def hello(number: int, greetings: list) -> None:

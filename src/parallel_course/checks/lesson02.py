@@ -14,11 +14,14 @@ QUESTION = ("Ask of each task: does it spend its time running Python bytecode (n
 
 
 def _two_ways(task, repeat: int = 2) -> tuple[float, float]:
-    """Seconds for two runs of ``task``, one after the other and then on two threads (best of ``repeat``)."""
+    """Seconds for two runs of ``task``, one after the other on one thread and then on two (best of ``repeat``).
+
+    Both use a thread pool, so that only the number of threads changes.
+    """
     serial, threaded = [], []
     for _ in range(repeat):
         start = time.perf_counter()
-        backends.run("serial", task, [0, 1])
+        backends.run("threads", task, [0, 1], 1)
         serial.append(time.perf_counter() - start)
         start = time.perf_counter()
         backends.run("threads", task, [0, 1], 2)
@@ -43,11 +46,18 @@ def check_predictions(predict) -> bool:
             check.fail(f"{len(wrong)} of {len(tasks)} predictions are off: {', '.join(wrong)}. {QUESTION}")
         lines = ["Measured here, 2 tasks on 2 threads against one after the other (best of 2; noisy, for "
                  "reading only):"]
+        no_gain = []
         for name, task in tasks.items():
             serial, threaded = _two_ways(task)
             verdict = "yes" if task.threads_help else "no "
             lines.append(f"  {name:<12} {serial / threaded:4.2f}×  threads help: {verdict} ({task.why})")
+            if task.threads_help and name != "sleep" and serial / threaded < 1.2:
+                no_gain.append(name)
         cores, load = resources.usable_cores(), resources.load_average()
+        if no_gain and cores >= 2:
+            lines.append(f"Little or no gain here for {', '.join(no_gain)}, although the GIL is released: the "
+                         "threads did not have two cores to themselves, most likely because other programs were "
+                         "running. Run the cell again to see how much these numbers vary.")
         if load is not None and load > cores + 0.5:
             lines.append(f"The machine is busy (load average {load:.1f} on {cores} usable cores): other programs "
                          "compete for the cores, so these numbers are noisier than usual.")
