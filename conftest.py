@@ -1,7 +1,8 @@
-"""Shared test set-up (unit tests and notebooks alike), and the suite's last check: nothing left running.
+"""Shared test set-up (unit tests and notebooks alike), and the suite's last check: nothing left behind.
 
 Every process the suite starts (pools, kernels, Dask and Ray daemons, even the ones that detach from
-their parent) inherits ``PARALLEL_COURSE_TEST_RUN`` from this process; at the end we look for it.
+their parent) inherits ``PARALLEL_COURSE_TEST_RUN`` from this process; at the end we look for it, and
+for shared-memory blocks and semaphores that appeared in /dev/shm during the run.
 """
 
 import os
@@ -16,6 +17,8 @@ MARK = "PARALLEL_COURSE_TEST_RUN"
 os.environ[MARK] = uuid.uuid4().hex
 START_METHODS = ["fork", "spawn", "forkserver"]
 # multiprocessing's own helpers live exactly as long as the process that started them, and exit with it.
+SHM = "/dev/shm"
+SHM_AT_START = set(os.listdir(SHM)) if os.path.isdir(SHM) else set()
 LIFETIME_HELPERS = ("multiprocessing.resource_tracker", "multiprocessing.forkserver")
 
 
@@ -55,6 +58,10 @@ def pytest_sessionfinish(session, exitstatus):
     deadline = time.monotonic() + 20  # Ray and Dask daemons take a few seconds to exit after shutdown
     while (left := leftover_processes()) and time.monotonic() < deadline:
         time.sleep(0.5)
+    new_shm = sorted(set(os.listdir(SHM)) - SHM_AT_START) if os.path.isdir(SHM) else []
+    if new_shm:
+        print(f"\nShared memory or semaphores the tests left in {SHM}: {', '.join(new_shm)}")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
     if left:
         print("\nProcesses the tests started are still running:")
         for process in left:
