@@ -32,14 +32,14 @@ WRONG = {
 
 @pytest.mark.parametrize("check", RIGHT, ids=lambda c: c.__name__)
 def test_right_answers_pass(check, strict, capsys):
-    assert check(RIGHT[check]) is True
+    assert check(RIGHT[check])
     assert "✅" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("check", WRONG, ids=lambda c: c.__name__)
 def test_wrong_answers_get_a_hint_not_a_traceback(check, lenient, capsys):
     answer, hint = WRONG[check]
-    assert check(answer) is False
+    assert not check(answer)
     out = capsys.readouterr().out
     assert "❌" in out and hint in out
 
@@ -52,7 +52,7 @@ def test_wrong_answers_raise_in_strict_mode(check, strict):
 
 
 def test_errors_in_the_answer_become_hints(lenient, capsys):
-    assert lesson01.check_amdahl(lambda p, n: 1 / 0) is False
+    assert not lesson01.check_amdahl(lambda p, n: 1 / 0)
     assert "ZeroDivisionError" in capsys.readouterr().out
 
 
@@ -62,3 +62,11 @@ def test_an_unsolved_stub_keeps_its_own_hint():
 
     with pytest.raises(NotImplementedError, match="serial part stays"):
         lesson01.check_amdahl(stub)
+
+
+def test_a_verdict_is_truthy_and_shows_nothing_in_a_notebook(lenient):
+    from parallel_course.checks import Verdict
+
+    assert Verdict(True) and not Verdict(False)
+    assert repr(Verdict(False)) == "Verdict(passed=False)"
+    assert Verdict(True)._ipython_display_() is None  # IPython then sends no Out[] for it

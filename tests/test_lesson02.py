@@ -334,7 +334,7 @@ def test_wrong_answers_fail_with_a_hint(strict, checker, answer, hint):
 
 
 def test_wrong_answer_only_prints_for_a_learner(lenient, capsys):
-    assert lesson02.check_overlap_fraction(lambda s: 0.5) is False
+    assert not lesson02.check_overlap_fraction(lambda s: 0.5)
     assert "❌ Overlap fraction" in capsys.readouterr().out
 
 

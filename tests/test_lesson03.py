@@ -278,7 +278,7 @@ CASES = {
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_right_answers_pass(name, strict, capsys):
     right, _ = CASES[name]
-    assert getattr(lesson03, name)(right) is True
+    assert getattr(lesson03, name)(right)
     assert "✅" in capsys.readouterr().out
 
 
@@ -290,7 +290,7 @@ def test_wrong_answers_fail_with_a_hint(name, wrong, hint, strict):
 
 
 def test_wrong_answer_is_a_hint_not_a_traceback_for_learners(lenient, capsys):
-    assert lesson03.check_record_visit(record_visit_keeps_lock) is False
+    assert not lesson03.check_record_visit(record_visit_keeps_lock)
     assert "❌" in capsys.readouterr().out
 
 

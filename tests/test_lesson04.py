@@ -302,16 +302,16 @@ def good_power(exponent):
 
 
 def test_right_answers_pass(strict, capsys):
-    assert lesson04.check_chunked_squares(good_chunksize, good_squares) is True
-    assert lesson04.check_shared_total(good_shared_total) is True
-    assert lesson04.check_picklable_power(good_power) is True
-    assert lesson04.check_default_start_method(processes.default_start_method) is True
+    assert lesson04.check_chunked_squares(good_chunksize, good_squares)
+    assert lesson04.check_shared_total(good_shared_total)
+    assert lesson04.check_picklable_power(good_power)
+    assert lesson04.check_default_start_method(processes.default_start_method)
     assert capsys.readouterr().out.count("✅") == 4
 
 
 def test_shared_total_passes_under_spawn(strict, monkeypatch):
     monkeypatch.setenv("PARALLEL_COURSE_START_METHOD", "spawn")
-    assert lesson04.check_shared_total(good_shared_total) is True
+    assert lesson04.check_shared_total(good_shared_total)
 
 
 @pytest.mark.parametrize(("chunksize", "hint"), [
@@ -406,8 +406,8 @@ def test_wrong_start_methods_get_a_hint(strict):
 
 
 def test_lenient_checks_print_and_return_false(lenient, capsys):
-    assert lesson04.check_default_start_method(lambda platform, version: "spawn") is False
-    assert lesson04.check_picklable_power(lambda e: None) is False
+    assert not lesson04.check_default_start_method(lambda platform, version: "spawn")
+    assert not lesson04.check_picklable_power(lambda e: None)
     assert capsys.readouterr().out.count("❌") == 2
 
 

@@ -253,12 +253,12 @@ CHECKERS = [lesson05.check_ordered_results, lesson05.check_with_retries, lesson0
 
 @pytest.mark.parametrize(("checker", "answer"), RIGHT, ids=lambda x: getattr(x, "__name__", ""))
 def test_right_answers_pass(strict, checker, answer, capsys):
-    assert checker(answer) is True
+    assert checker(answer)
     assert "✅" in capsys.readouterr().out
 
 
 def test_crash_recovery_passes_under_every_start_method(strict, start_method, capsys):
-    assert lesson05.check_survive_crashes(run_surviving_crashes) is True
+    assert lesson05.check_survive_crashes(run_surviving_crashes)
     assert start_method in capsys.readouterr().out
 
 
@@ -269,7 +269,7 @@ def test_wrong_answers_fail_with_a_hint(strict, checker, answer, hint):
 
 
 def test_a_wrong_answer_only_prints_for_a_learner(lenient, capsys):
-    assert lesson05.check_results_before(results_before_without_cancel) is False
+    assert not lesson05.check_results_before(results_before_without_cancel)
     out = capsys.readouterr().out
     assert "❌" in out and "Hint" in out
 

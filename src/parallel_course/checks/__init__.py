@@ -4,9 +4,9 @@ One module per lesson (``checks.lesson01`` ...) holds that lesson's ``check_...`
 holds what they share.
 
 Each ``check_...`` calls the learner's function on a few cases, prints ✅ or ❌ with a hint, and returns
-``True`` or ``False``. A ``NotImplementedError`` (the stub of an unsolved exercise) passes through, so the
-learner sees the stub's own hint. With ``PARALLEL_COURSE_STRICT=1`` (set by the test suite) a wrong answer
-raises ``AssertionError``, so a broken solution notebook fails CI.
+a :class:`Verdict`, true or false like a bool. A ``NotImplementedError`` (the stub of an unsolved
+exercise) passes through, so the learner sees the stub's own hint. With ``PARALLEL_COURSE_STRICT=1`` (set
+by the test suite) a wrong answer raises ``AssertionError``, so a broken solution notebook fails CI.
 
 Speed is reported, never asserted: timings on a shared machine are too noisy to mark an answer wrong.
 """
@@ -45,10 +45,27 @@ class _Failed(Exception):
     """Internal: stops a check after the hint was printed."""
 
 
-def run(name: str, body) -> bool:
-    """Run ``body(check)``; a failed check returns False after printing its hint."""
+class Verdict:
+    """What a check returns: true when the answer was right. A notebook shows nothing for it (no stray
+    ``True`` under the ✅ line), since the check has already printed its verdict."""
+
+    def __init__(self, passed: bool):
+        self.passed = bool(passed)
+
+    def __bool__(self) -> bool:
+        return self.passed
+
+    def __repr__(self) -> str:
+        return f"Verdict(passed={self.passed})"
+
+    def _ipython_display_(self) -> None:
+        """Display nothing: the verdict was printed already."""
+
+
+def run(name: str, body) -> Verdict:
+    """Run ``body(check)``; a failed check returns a false Verdict after printing its hint."""
     check = Check(name)
     try:
-        return body(check)
+        return Verdict(body(check))
     except _Failed:
-        return False
+        return Verdict(False)

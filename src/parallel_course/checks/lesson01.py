@@ -48,14 +48,17 @@ def check_cpu_share(cpu_share) -> bool:
     """Exercise: ``cpu_share(fn, arg)`` returns CPU seconds divided by wall seconds of one call."""
 
     def body(check):
-        busy = check.call(cpu_share, workloads.cpu_bound, workloads.task_size("cpu") // 2)
-        # Twice, keeping the lower: library threads started by a recent import can spin for a moment, and
-        # process_time() counts them (lesson 01's pitfalls).
-        idles = [check.call(cpu_share, workloads.io_bound, 0.2) for _ in range(2)]
-        for label, value in (("cpu_bound", busy), ("io_bound", idles[0]), ("io_bound", idles[1])):
-            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-                check.fail(f"for {label} you returned {value!r}; expected a non-negative number.")
-        idle = min(idles)
+        # Each twice, keeping the lower: library threads started by a recent import can spin for a moment,
+        # and process_time() counts them (lesson 01's pitfalls), which only ever adds CPU time.
+        shares = {}
+        for label, fn, arg in (("cpu_bound", workloads.cpu_bound, workloads.task_size("cpu") // 2),
+                               ("io_bound", workloads.io_bound, 0.2)):
+            for _ in range(2):
+                value = check.call(cpu_share, fn, arg)
+                if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+                    check.fail(f"for {label} you returned {value!r}; expected a non-negative number.")
+                shares[label] = min(value, shares.get(label, value))
+        busy, idle = shares["cpu_bound"], shares["io_bound"]
         if busy < 0.5:
             check.fail(f"cpu_bound kept the CPU busy only {busy:.0%} of the time by your measure. Hint: use "
                        "time.process_time() for CPU time and time.perf_counter() for wall time, around the call.")
