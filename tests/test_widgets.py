@@ -45,9 +45,11 @@ def test_bad_panel_arguments(kwargs, error, message):
         WorkerPanel(workloads.square, [1], **kwargs)
 
 
-def test_empty_task_list_and_bad_worker_type():
+def test_empty_task_list_bad_task_and_bad_worker_type():
     with pytest.raises(ValueError, match="task list is empty"):
         WorkerPanel(workloads.square, [])
+    with pytest.raises(TypeError, match="task must be a function, not int"):
+        WorkerPanel(42, [1])
     panel = WorkerPanel(workloads.square, [1], backend="serial", cap=2)
     with pytest.raises(TypeError, match="whole number"):
         panel.run("2")

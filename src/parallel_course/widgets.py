@@ -29,6 +29,8 @@ class WorkerPanel:
                  title: str | None = None, repeat: int = 1, cpu_bound: bool = True):
         if backend not in backends.ADAPTERS:
             raise ValueError(f"The backend must be one of {', '.join(backends.ADAPTERS)}, not {backend!r}.")
+        if not callable(fn):
+            raise TypeError(f"The task must be a function, not {type(fn).__name__}.")
         self.fn, self.items, self.backend = fn, validate.items(items), backend
         self.cap = validate.positive_int(cap, "The worker cap") if cap is not None else resources.worker_cap()
         self.repeat = validate.positive_int(repeat, "repeat")
