@@ -17,6 +17,7 @@ Groups of functions:
 - BLAS threads: :func:`blas_task`, :func:`blas_threads`, :func:`set_blas_threads`.
 """
 
+import math
 import multiprocessing
 import os
 import pickle
@@ -30,7 +31,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing import shared_memory
 
-from parallel_course import validate
+from parallel_course import settings, validate
 
 # ---------------------------------------------------------------------------------------------------
 # The first processes
@@ -93,20 +94,13 @@ def cpu_with_pid(n: int) -> tuple[int, int, int]:
 # ---------------------------------------------------------------------------------------------------
 
 
-def _context(method: str):
-    allowed = multiprocessing.get_all_start_methods()
-    if method not in allowed:
-        raise ValueError(f"The start method must be one of {', '.join(allowed)} here, not {method!r}.")
-    return multiprocessing.get_context(method)
-
-
 def start_seconds(method: str, count: int = 2, repeat: int = 3) -> list[float]:
     """Seconds to start ``count`` processes that do nothing with ``method`` and wait for them, per run.
 
     The first run of ``spawn`` and ``forkserver`` also starts helper processes (the resource tracker, the
     fork server), so it is usually slower than the runs after it.
     """
-    ctx = _context(method)
+    ctx = settings.mp_context(method)
     validate.positive_int(count, "The number of processes")
     validate.positive_int(repeat, "repeat")
     times = []
@@ -257,10 +251,7 @@ class SharedSpec:
     @property
     def size(self) -> int:
         """Number of elements."""
-        count = 1
-        for extent in self.shape:
-            count *= extent
-        return count
+        return math.prod(self.shape)
 
 
 def _attach(name: str) -> shared_memory.SharedMemory:

@@ -42,9 +42,14 @@ def start_method() -> str:
     return value
 
 
-def mp_context():
-    """A ``multiprocessing`` context for :func:`start_method`."""
-    return multiprocessing.get_context(start_method())
+def mp_context(method: str | None = None):
+    """A ``multiprocessing`` context for ``method``, or for the course's :func:`start_method` when None."""
+    if method is None:
+        return multiprocessing.get_context(start_method())
+    allowed = multiprocessing.get_all_start_methods()
+    if method not in allowed:
+        raise ValueError(f"The start method must be one of {', '.join(allowed)} here, not {method!r}.")
+    return multiprocessing.get_context(method)
 
 
 def strict_checks() -> bool:
