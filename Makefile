@@ -41,7 +41,7 @@ exercises: $(READY)
 	$(BIN)/python -m parallel_course exercises
 
 strip: $(READY)
-	$(BIN)/python -c "import pathlib, parallel_course.authoring as a; \
+	$(BIN)/python -c "import pathlib, parallel_course.tools.authoring as a; \
 	  [print('stripped', p) for p in sorted(pathlib.Path('.').glob('[nse]*/*.ipynb')) if a.strip_outputs(p)]"
 
 check: $(READY)

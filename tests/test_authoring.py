@@ -1,7 +1,7 @@
 import nbformat
 import pytest
 
-from parallel_course import authoring
+from parallel_course.tools import authoring
 
 SOLUTION_CELL = '''def f(x):
     ### BEGIN SOLUTION: Double it.

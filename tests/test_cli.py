@@ -4,7 +4,7 @@ import sys
 import pytest
 
 from parallel_course import __main__ as cli
-from parallel_course import setup_check
+from parallel_course.tools import setup_check
 
 
 def test_setup_check_passes_here():

@@ -11,8 +11,9 @@ import threading
 import matplotlib.pyplot as plt
 import pytest
 
-from parallel_course import gil, timeline, workloads
+from parallel_course import timeline, workloads
 from parallel_course.checks import lesson02
+from parallel_course.lessons import gil
 from parallel_course.timeline import Span
 
 

@@ -9,9 +9,9 @@ import urllib.error
 
 import pytest
 
-from parallel_course import local_server, sync
 from parallel_course.checks import lesson03
-from parallel_course.local_server import LocalServer, fetch
+from parallel_course.lessons import local_server, sync
+from parallel_course.lessons.local_server import LocalServer, fetch
 
 # --- sync ------------------------------------------------------------------------------------------------
 

@@ -13,8 +13,9 @@ from multiprocessing import shared_memory
 import numpy as np
 import pytest
 
-from parallel_course import backends, processes, settings, workloads
+from parallel_course import backends, settings, workloads
 from parallel_course.checks import lesson04
+from parallel_course.lessons import processes
 
 METHODS = multiprocessing.get_all_start_methods()
 LAMBDA = lambda x: x  # noqa: E731 - a module-level lambda, as in a notebook

@@ -6,8 +6,9 @@ import threading
 
 import pytest
 
-from parallel_course import futures_demo, settings, workloads
+from parallel_course import settings, workloads
 from parallel_course.checks import lesson05
+from parallel_course.lessons import futures_demo
 
 
 def pool(workers=2):

@@ -8,7 +8,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from parallel_course import authoring
+from parallel_course.tools import authoring
 
 ROOT = Path(__file__).resolve().parents[1]
 LESSONS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))

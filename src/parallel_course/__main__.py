@@ -19,14 +19,14 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         if args.command == "check":
-            from parallel_course import setup_check
+            from parallel_course.tools import setup_check
 
             return setup_check.main()
         if args.command == "bench":
-            from parallel_course import bench as bench_module
+            from parallel_course.tools import bench as bench_module
 
             return bench_module.main(args.workload, args.backend, args.max_workers)
-        from parallel_course import authoring
+        from parallel_course.tools import authoring
 
         for path in authoring.write_exercises(args.root / "solutions", args.root / "exercises"):
             print(f"wrote {path}")

@@ -6,8 +6,9 @@ import sys
 import sysconfig
 import time
 
-from parallel_course import backends, gil, resources, timeline
+from parallel_course import backends, resources, timeline
 from parallel_course.checks import run
+from parallel_course.lessons import gil
 
 QUESTION = ("Ask of each task: does it spend its time running Python bytecode (needs the GIL), waiting "
             "(releases it), or inside C code that releases the GIL?")

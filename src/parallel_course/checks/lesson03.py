@@ -9,8 +9,8 @@ import queue
 import threading
 import time
 
-from parallel_course import local_server, sync
 from parallel_course.checks import run
+from parallel_course.lessons import local_server, sync
 
 WATCHDOG = 2.0  # seconds a checker's lock or queue waits before it calls the wait stuck
 

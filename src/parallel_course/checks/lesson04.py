@@ -9,8 +9,9 @@ import time
 
 import numpy as np
 
-from parallel_course import processes, resources, settings, workloads
+from parallel_course import resources, settings, workloads
 from parallel_course.checks import run
+from parallel_course.lessons import processes
 
 
 def _pool_workers() -> int:

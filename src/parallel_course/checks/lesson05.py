@@ -11,8 +11,9 @@ import tempfile
 import threading
 import time
 
-from parallel_course import futures_demo, settings
+from parallel_course import settings
 from parallel_course.checks import run
+from parallel_course.lessons import futures_demo
 
 
 def _require_function(check, fn) -> None:

@@ -24,7 +24,7 @@ from collections import Counter as Tally
 from dataclasses import dataclass, field
 
 from parallel_course import validate
-from parallel_course.gil import gil_enabled  # noqa: F401 - lesson 03 asks it from here too
+from parallel_course.lessons.gil import gil_enabled  # noqa: F401 - lesson 03 asks it from here too
 
 # A very short switch interval makes CPython hand the GIL from thread to thread every microsecond or so
 # (the default is 5 ms), so a race that would otherwise show once in a blue moon shows every time.
