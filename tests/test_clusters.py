@@ -42,3 +42,31 @@ def test_ray_session_is_private_and_shut_down():
         assert ray.get(square.remote(6), timeout=60) == 36
         assert ray.is_initialized()
     assert not ray.is_initialized()
+
+
+def test_a_failed_start_is_retried_once_cleanly():
+    from parallel_course.clusters import start_with_one_retry
+
+    attempts, cleanups = [], []
+
+    def flaky():
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise TimeoutError("node timed out during startup")
+        return "started"
+
+    assert start_with_one_retry("X", flaky, lambda: cleanups.append(1)) == "started"
+    assert (len(attempts), len(cleanups)) == (2, 1)
+
+
+def test_two_failed_starts_name_both_reasons():
+    from parallel_course.clusters import start_with_one_retry
+
+    reasons = iter(["first reason", "second reason"])
+
+    def broken():
+        raise TimeoutError(next(reasons))
+
+    with pytest.raises(RuntimeError, match="X failed to start twice: first TimeoutError: first reason; then "
+                                           "TimeoutError: second reason"):
+        start_with_one_retry("X", broken, lambda: None)
