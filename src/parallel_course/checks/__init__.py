@@ -11,7 +11,12 @@ by the test suite) a wrong answer raises ``AssertionError``, so a broken solutio
 Speed is reported, never asserted: timings on a shared machine are too noisy to mark an answer wrong.
 """
 
+import threading
+
 from parallel_course import settings
+from parallel_course.checks.probes import NotebookWorker
+
+POOL_TIMEOUT = 60.0  # seconds a checker waits for a learner's pool code before calling it stuck
 
 
 class Check:
@@ -28,6 +33,36 @@ class Check:
             raise
         except Exception as error:  # noqa: BLE001 - any error of the learner's code becomes a hint
             self.fail(f"your function raised {type(error).__name__}: {error}")
+
+    def call_within(self, seconds: float, fn, *args):
+        """Like :meth:`call`, in a helper thread that the check stops waiting for after ``seconds``.
+
+        For learner code that runs a pool: a pool whose workers keep dying waits for ever, and the kernel
+        with it. A function refused by a :class:`~parallel_course.checks.probes.PoolProbe` becomes its hint.
+        """
+        outcome = {}
+
+        def target():
+            try:
+                outcome["value"] = fn(*args)
+            except BaseException as error:  # noqa: BLE001 - judged below, in the checker's thread
+                outcome["error"] = error
+
+        thread = threading.Thread(target=target, name=f"check: {self.name}", daemon=True)
+        thread.start()
+        thread.join(seconds)
+        if thread.is_alive():
+            self.fail(f"your function had not finished after {seconds:g} s, so the check stopped waiting (its "
+                      "pool may still be running: restart the kernel). Hint: a pool waits for ever when its "
+                      "workers cannot import the task; send a function that lives in a module.")
+        error = outcome.get("error")
+        if isinstance(error, NotImplementedError):
+            raise error
+        if isinstance(error, NotebookWorker):
+            self.fail(str(error))
+        if error is not None:
+            self.fail(f"your function raised {type(error).__name__}: {error}")
+        return outcome["value"]
 
     def fail(self, hint: str):
         message = f"❌ {self.name}: {hint}"
