@@ -188,7 +188,10 @@ class PoolProbe:
 
     # Patching.
     def _token(self, pool) -> str:
-        return self._tokens.setdefault(id(pool), f"p{len(self._tokens)}")
+        """A name for ``pool``, kept alive meanwhile so that no later pool can reuse its ``id``."""
+        if id(pool) not in self._tokens:
+            self._tokens[id(pool)] = (f"p{len(self._tokens)}", pool)
+        return self._tokens[id(pool)][0]
 
     def _wrap(self, pool, method: str, func, workers: int, chunksize):
         reason = refusal(func)
@@ -258,6 +261,7 @@ class PoolProbe:
             setattr(owner, name, value)
         _unwatch_shared_memory()
         self.created = {name for name, created in _OPENED[self._first_opened:] if created}
+        self._tokens.clear()
         del _OPENED[self._first_opened:]
         try:
             self._read()
