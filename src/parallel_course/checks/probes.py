@@ -13,6 +13,7 @@ import ast
 import concurrent.futures as cf
 import functools
 import importlib
+import inspect
 import multiprocessing.pool
 import os
 import shutil
@@ -229,9 +230,13 @@ class PoolProbe:
 
         @functools.wraps(original)
         def __init__(pool, *args, **kwargs):
-            initializer = kwargs.get("initializer")
+            try:
+                initializer = inspect.signature(original).bind(pool, *args, **kwargs).arguments.get("initializer")
+            except TypeError:
+                initializer = None  # the pool itself will say what is wrong with the arguments
             if initializer is not None and (reason := refusal(initializer)):
                 probe.refused.append(reason)
+                pool._state = multiprocessing.pool.CLOSE  # so that Pool.__del__ of this unbuilt pool is quiet
                 raise NotebookWorker(reason.replace("send a function", "use an initializer"))
             original(pool, *args, **kwargs)
 
