@@ -154,7 +154,7 @@ def check_picklable_power(picklable_power) -> bool:
             task = check.call(picklable_power, exponent)
             if not callable(task):
                 check.fail(f"picklable_power({exponent}) returned {task!r}, which is not callable. Hint: return "
-                           "functools.partial(processes.power, exponent=exponent).")
+                           "a task (something a pool can call with one number), not a number.")
             for x in (0, 2, 7, -3):
                 got = check.call(task, x)
                 if got != x**exponent:
