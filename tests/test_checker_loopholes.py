@@ -438,3 +438,13 @@ def test_c12_gil_status_accepts_the_sys_version_method(strict):
 
 def test_a_pair_of_booleans_refuses_none_and_one(lenient, capsys):
     fails_with(capsys, lesson02.check_gil_status(lambda: gil_status(none_for_unknown=True)), "True or")
+
+
+def test_c4_survive_crashes_refuses_a_notebook_wrapper_and_stops_waiting(lenient, monkeypatch, capsys):
+    def wrapped(fn, items, workers, rounds):
+        return surviving_crashes(lambda x: fn(x), items, workers, rounds)
+
+    fails_with(capsys, lesson05.check_survive_crashes(wrapped), "defined in this notebook")
+    monkeypatch.setattr(lesson05, "POOL_TIMEOUT", 0.5)
+    fails_with(capsys, lesson05.check_survive_crashes(lambda fn, items, workers, rounds: time.sleep(3)),
+               "had not finished after")

@@ -12,7 +12,8 @@ import threading
 import time
 
 from parallel_course import settings
-from parallel_course.checks import probes, run
+from parallel_course.checks import POOL_TIMEOUT, StuckPool, probes, run
+from parallel_course.checks.probes import NotebookWorker
 from parallel_course.lessons import futures_demo
 
 
@@ -193,12 +194,14 @@ def check_survive_crashes(run_surviving_crashes) -> bool:
                                      deaths=1, seconds=0.02)
             try:
                 with probes.PoolProbe() as probe:
-                    got = run_surviving_crashes(task, items, 2, 3)
+                    got = check.within(POOL_TIMEOUT, run_surviving_crashes, task, items, 2, 3)
             except NotImplementedError:
                 raise
             except cf.BrokenExecutor:
                 check.fail("a worker died once and your function gave up with BrokenProcessPool. Hint: catch "
                            "it, keep the results you have, and run the unfinished items in a new executor.")
+            except (NotebookWorker, StuckPool) as error:
+                check.fail(str(error))
             except Exception as error:  # noqa: BLE001
                 check.fail(f"your function raised {type(error).__name__}: {error}")
             deaths = futures_demo.deaths_so_far(markers)
@@ -214,11 +217,13 @@ def check_survive_crashes(run_surviving_crashes) -> bool:
             task = functools.partial(futures_demo.square_or_die_at_first, poison=5, marker_dir=markers,
                                      deaths=6, seconds=0.02)
             try:
-                result = run_surviving_crashes(task, items, 2, 2)
+                result = check.within(POOL_TIMEOUT, run_surviving_crashes, task, items, 2, 2)
             except NotImplementedError:
                 raise
             except cf.BrokenExecutor:
                 result = None
+            except (NotebookWorker, StuckPool) as error:
+                check.fail(str(error))
             except Exception as error:  # noqa: BLE001
                 check.fail(f"when every round breaks, raise BrokenProcessPool; your function raised "
                            f"{type(error).__name__}: {error}")
