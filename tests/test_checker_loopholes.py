@@ -429,11 +429,18 @@ def gil_status(none_for_unknown: bool = False):
     return build, bool(is_enabled())
 
 
-def test_c12_gil_status_accepts_the_sys_version_method(strict):
-    before = sys.version
+def gil_status_from_abiflags():
+    is_enabled = getattr(sys, "_is_gil_enabled", None)
+    return "t" in sys.abiflags, True if is_enabled is None else bool(is_enabled())
+
+
+def test_c12_gil_status_accepts_each_documented_method(strict):
+    before = (sys.version, getattr(sys, "abiflags", None))
     assert lesson02.check_gil_status(gil_status_from_sys_version)
     assert lesson02.check_gil_status(gil_status)
-    assert sys.version == before
+    if hasattr(sys, "abiflags"):
+        assert lesson02.check_gil_status(gil_status_from_abiflags)
+    assert (sys.version, getattr(sys, "abiflags", None)) == before
 
 
 def test_a_pair_of_booleans_refuses_none_and_one(lenient, capsys):

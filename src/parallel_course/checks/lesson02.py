@@ -113,12 +113,13 @@ def check_overlap_fraction(overlap_fraction) -> bool:
 
 @contextlib.contextmanager
 def _pretend(gil_attribute, py_gil_disabled):
-    """Make ``sys._is_gil_enabled``, ``sysconfig.get_config_var('Py_GIL_DISABLED')`` and ``sys.version``
-    look like another Python, so that each documented way of telling the build apart gives its answer."""
+    """Make ``sys._is_gil_enabled``, ``sysconfig.get_config_var('Py_GIL_DISABLED')``, ``sys.version`` and
+    ``sys.abiflags`` look like another Python, so each documented way of telling the build gives its answer."""
     missing = object()
     saved_attribute = getattr(sys, "_is_gil_enabled", missing)
     saved_get = sysconfig.get_config_var
     saved_version = sys.version
+    saved_abiflags = getattr(sys, "abiflags", None)  # POSIX only; "t" marks a free-threaded build
     number, _, rest = saved_version.replace("experimental free-threading build ", "").replace(
         "free-threading build ", "").partition(" ")
 
@@ -134,9 +135,13 @@ def _pretend(gil_attribute, py_gil_disabled):
         sysconfig.get_config_var = get_config_var
         # sys.version names a free-threaded build too ("3.14.0 free-threading build (main, ...)").
         sys.version = f"{number} free-threading build {rest}" if py_gil_disabled else f"{number} {rest}"
+        if saved_abiflags is not None:
+            sys.abiflags = saved_abiflags.replace("t", "") + ("t" if py_gil_disabled else "")
         yield
     finally:
         sys.version = saved_version
+        if saved_abiflags is not None:
+            sys.abiflags = saved_abiflags
         sysconfig.get_config_var = saved_get
         if saved_attribute is missing:
             if hasattr(sys, "_is_gil_enabled"):
