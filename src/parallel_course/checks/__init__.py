@@ -9,6 +9,9 @@ exercise) passes through, so the learner sees the stub's own hint. With ``PARALL
 by the test suite) a wrong answer raises ``AssertionError``, so a broken solution notebook fails CI.
 
 Speed is reported, never asserted: timings on a shared machine are too noisy to mark an answer wrong.
+A check judges structure instead: which processes ran the tasks, with what pool, holding which lock
+(``checks.probes`` watches a learner's process pools). Learner code that runs a pool is called with a
+timeout (:meth:`Check.call_within`), so a pool that waits for ever cannot hang the kernel.
 """
 
 import threading

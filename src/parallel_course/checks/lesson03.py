@@ -3,6 +3,10 @@
 A wrong answer in a threaded exercise can hang (a lock never released, a deadlock, a consumer that
 never stops). These checkers cannot: the locks they hand out give up after a few seconds, and the queues
 they hand out stop waiting when nothing more will come, so a stuck thread ends with a hint instead.
+
+A racy answer is caught by structure, not by luck: the checker's dict and accounts note every read or
+write made while the calling thread does not hold the lock(s), and yield the GIL there, so a race would
+also lose updates on a GIL build.
 """
 
 import queue
@@ -20,7 +24,7 @@ class StuckWaiting(RuntimeError):
 
 
 class WatchedLock:
-    """A ``threading.Lock`` that counts acquisitions and never waits forever.
+    """A ``threading.Lock`` that counts acquisitions, knows which thread holds it, and never waits forever.
 
     A blocking ``acquire()`` waits at most :data:`WATCHDOG` seconds, then raises :class:`StuckWaiting`,
     so a deadlock or a forgotten ``release()`` ends the learner's thread instead of hanging the kernel.
