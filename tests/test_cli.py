@@ -84,3 +84,21 @@ def test_unknown_command_is_a_usage_error():
     with pytest.raises(SystemExit) as exit_info:
         cli.main(["teleport"])
     assert exit_info.value.code == 2
+
+
+def test_setup_check_looks_up_coming_lessons_packages_without_importing_them(monkeypatch):
+    imported, real_import, real_find = [], setup_check.importlib.import_module, setup_check.importlib.util.find_spec
+
+    def recording_import(name, *args):
+        imported.append(name)
+        return real_import(name, *args)
+
+    monkeypatch.setattr(setup_check.importlib, "import_module", recording_import)
+    monkeypatch.setattr(setup_check.importlib.util, "find_spec",
+                        lambda name, *args: None if name == "ray" else real_find(name, *args))
+    rows = {row.item: row for row in setup_check.check_packages()}
+    assert "numpy" in imported and "ray" not in imported and "jupyterlab" not in imported
+    assert rows["ray"].status == "later" and rows["ray"].text.startswith("needed from lesson 08: cannot import")
+    assert rows["dask"].ok and "not imported yet" in rows["dask"].detail
+    blocking, later = setup_check.problems(list(rows.values()))
+    assert not blocking and [row.item for row in later] == ["ray"]

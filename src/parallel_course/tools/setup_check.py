@@ -22,6 +22,9 @@ from parallel_course import resources, settings
 
 HARD_UNTIL = 1
 """Problems with what lessons up to this one need stop the learner; later ones are marked "needed from"."""
+READY_UNTIL = 5
+"""The last lesson that is written. Its packages are imported; those of coming lessons are only looked up
+(found, with their version), which keeps the check within a few seconds (importing ray alone takes 2 s)."""
 
 PACKAGES = {  # import name -> (distribution name, for the version; the first lesson that needs it)
     "psutil": ("psutil", 0), "jupyterlab": ("jupyterlab", 0), "numpy": ("numpy", 1),
@@ -74,12 +77,14 @@ def check_packages() -> list[Row]:
     rows = []
     for module, (dist, lesson) in PACKAGES.items():
         try:
-            if module in NOT_IMPORTED:
+            if module in NOT_IMPORTED or lesson > READY_UNTIL:
                 if importlib.util.find_spec(module) is None:
                     raise ModuleNotFoundError(f"No module named {module!r}")
+                how = " (found; the server imports it)" if module in NOT_IMPORTED else " (found; not imported yet)"
             else:
                 importlib.import_module(module)
-            rows.append(Row(module, True, importlib.metadata.version(dist), lesson))
+                how = ""
+            rows.append(Row(module, True, importlib.metadata.version(dist) + how, lesson))
         except Exception as error:  # noqa: BLE001 - any import failure is a setup problem to report
             rows.append(Row(module, False, f"cannot import: {type(error).__name__}: {error}", lesson))
     return rows
