@@ -168,10 +168,9 @@ def wake_up_lateness(naps: int = 10, nap: float = 0.002, busy: bool = True) -> l
 def _libc(holding_gil: bool):
     """The C library through ctypes (``PyDLL`` when ``holding_gil``, else ``CDLL``), or None without one."""
     name = ctypes.util.find_library("c")
-    if name is None and os.name == "posix":
-        name = None  # dlopen(NULL): the symbols already in this process, the C library among them
-    elif name is None:
+    if name is None and os.name != "posix":
         return None  # Windows: no C library with usleep
+    # On POSIX a name of None loads the symbols already in this process (dlopen(NULL)), the C library's too.
     loader = ctypes.PyDLL if holding_gil else ctypes.CDLL
     try:
         library = loader(name)
