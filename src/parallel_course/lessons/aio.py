@@ -9,6 +9,7 @@ already runs an event loop), a script calls ``asyncio.run(main())``.
 - :func:`fetch_async` is :func:`local_server.fetch` written for asyncio (``asyncio.open_connection``).
 - :func:`fetch_all` starts one task per address in an ``asyncio.TaskGroup`` (3.11+), optionally bounded
   by an ``asyncio.Semaphore``.
+- :func:`blocking_fetch` is the classic mistake: a blocking call inside a coroutine, which stalls the loop.
 - :func:`via_to_thread` and :func:`via_executor` are the bridges to blocking code: the blocking
   :func:`local_server.fetch` run by ``asyncio.to_thread`` or ``loop.run_in_executor``.
 - :func:`time_asyncio`, :func:`time_thread_pool`, :func:`compare_clients` and :func:`concurrency_sweep`
@@ -64,6 +65,15 @@ async def via_to_thread(url: str) -> str:
     is a ``ThreadPoolExecutor`` with :func:`default_executor_workers` threads.
     """
     return await asyncio.to_thread(local_server.fetch, url)
+
+
+async def blocking_fetch(url: str) -> str:
+    """The classic asyncio mistake, on purpose: a coroutine that calls the *blocking* ``fetch``.
+
+    There is no ``await`` around the wait, so the event loop's one thread sits in ``fetch`` and no other
+    coroutine runs until it returns: the requests go one at a time, however many tasks there are.
+    """
+    return local_server.fetch(url)
 
 
 def via_executor(executor: cf.Executor) -> Fetcher:
