@@ -7,6 +7,7 @@ import pickle
 import sys
 import sysconfig
 import threading
+import time
 
 import matplotlib.pyplot as plt
 import pytest
@@ -265,6 +266,56 @@ def test_thread_task_functions_have_known_answers():
             getattr(gil, name)(bad)
 
 
+needs_libc = pytest.mark.skipif(not gil.ctypes_available(), reason="no C library with usleep here (Windows)")
+
+
+@needs_libc
+def test_c_naps_sleep_and_return_their_length():
+    for nap in (gil.c_nap, gil.c_nap_holding_gil):
+        start = time.perf_counter()
+        assert nap(0.02) == 0.02
+        assert time.perf_counter() - start >= 0.015
+
+
+def _counting_during(nap, seconds=0.2):
+    """How far a pure-Python thread counts while this thread takes one nap."""
+    stop, started, count = threading.Event(), threading.Event(), [0]
+
+    def count_up():
+        started.set()
+        while not stop.is_set():
+            count[0] += 1
+
+    counter = threading.Thread(target=count_up, daemon=True)
+    counter.start()
+    try:
+        assert started.wait(5)
+        before = count[0]
+        nap(seconds)
+        return count[0] - before
+    finally:
+        stop.set()
+        counter.join(5)
+
+
+@needs_libc
+@pytest.mark.skipif(not gil.gil_enabled(), reason="without a GIL, PyDLL has nothing to keep")
+def test_pydll_keeps_the_gil_and_cdll_releases_it():
+    released, kept = _counting_during(gil.c_nap), _counting_during(gil.c_nap_holding_gil)
+    # During a 200 ms PyDLL nap the counter can only run in the switch interval or two before the call.
+    assert kept < released / 4, (released, kept)
+
+
+def test_c_naps_bad_input_and_no_c_library(monkeypatch):
+    for bad in (0, -0.1, 1, True, "0.1"):
+        with pytest.raises(ValueError, match="A nap must last more than 0 and less than 1 second"):
+            gil.c_nap(bad)
+    monkeypatch.setattr(gil, "_libc", lambda holding_gil: None)
+    assert not gil.ctypes_available()
+    with pytest.raises(RuntimeError, match="no C library with usleep"):
+        gil.c_nap_holding_gil(0.01)
+
+
 # --- checkers -----------------------------------------------------------------------------------------
 
 
@@ -316,7 +367,7 @@ def test_right_answers_pass(strict, capsys):
 
 
 @pytest.mark.parametrize(("checker", "answer", "hint"), [
-    (lesson02.check_predictions, lambda: {**right_predictions(), "json": True}, "predictions are off: json"),
+    (lesson02.check_predictions, lambda: {**right_predictions(), "json": True}, "1 of 7 predictions are off"),
     (lesson02.check_predictions, lambda: {"sleep": True}, "exactly the keys"),
     (lesson02.check_predictions, lambda: {**right_predictions(), "zlib": "yes"}, "True or False"),
     (lesson02.check_overlap_fraction, lambda s: 0.0, "expected 1.0000"),

@@ -255,7 +255,7 @@ def unsolved(*args):
 
 CASES = {
     "check_record_visit": (record_visit_right, [
-        (record_visit_no_lock, "take the lock in every call|fewer"),
+        (record_visit_no_lock, "without holding the lock"),
         (record_visit_keeps_lock, "still held"),
     ]),
     "check_transfer": (transfer_ordered, [

@@ -44,7 +44,8 @@ def check_predictions(predict) -> bool:
             check.fail(f"each value must be True or False; look at {', '.join(not_bool)}.")
         wrong = [name for name, task in tasks.items() if got[name] != task.threads_help]
         if wrong:
-            check.fail(f"{len(wrong)} of {len(tasks)} predictions are off: {', '.join(wrong)}. {QUESTION}")
+            check.fail(f"{len(wrong)} of {len(tasks)} predictions are off (which ones is for you to find). "
+                       f"{QUESTION}")
         lines = ["Measured here, 2 tasks on 2 threads against one after the other (best of 2; noisy, for "
                  "reading only):"]
         no_gain = []
@@ -112,10 +113,15 @@ def check_overlap_fraction(overlap_fraction) -> bool:
 
 @contextlib.contextmanager
 def _pretend(gil_attribute, py_gil_disabled):
-    """Make ``sys._is_gil_enabled`` and ``sysconfig.get_config_var('Py_GIL_DISABLED')`` look like another Python."""
+    """Make ``sys._is_gil_enabled``, ``sysconfig.get_config_var('Py_GIL_DISABLED')``, ``sys.version`` and
+    ``sys.abiflags`` look like another Python, so each documented way of telling the build gives its answer."""
     missing = object()
     saved_attribute = getattr(sys, "_is_gil_enabled", missing)
     saved_get = sysconfig.get_config_var
+    saved_version = sys.version
+    saved_abiflags = getattr(sys, "abiflags", None)  # POSIX only; "t" marks a free-threaded build
+    number, _, rest = saved_version.replace("experimental free-threading build ", "").replace(
+        "free-threading build ", "").partition(" ")
 
     def get_config_var(name):
         return py_gil_disabled if name == "Py_GIL_DISABLED" else saved_get(name)
@@ -127,8 +133,15 @@ def _pretend(gil_attribute, py_gil_disabled):
         else:
             sys._is_gil_enabled = lambda: gil_attribute
         sysconfig.get_config_var = get_config_var
+        # sys.version names a free-threaded build too ("3.14.0 free-threading build (main, ...)").
+        sys.version = f"{number} free-threading build {rest}" if py_gil_disabled else f"{number} {rest}"
+        if saved_abiflags is not None:
+            sys.abiflags = saved_abiflags.replace("t", "") + ("t" if py_gil_disabled else "")
         yield
     finally:
+        sys.version = saved_version
+        if saved_abiflags is not None:
+            sys.abiflags = saved_abiflags
         sysconfig.get_config_var = saved_get
         if saved_attribute is missing:
             if hasattr(sys, "_is_gil_enabled"):
@@ -154,10 +167,14 @@ def check_gil_status(gil_status) -> bool:
                 got = check.call(gil_status)
             if not isinstance(got, tuple | list) or len(got) != 2:
                 check.fail(f"return a pair (free_threaded_build, gil_enabled), not {got!r}.")
-            if tuple(bool(v) for v in got) != want:
-                check.fail(f"imitating {name} you returned {tuple(got)!r}, expected {want}. Hint: call "
-                           "sysconfig.get_config_var('Py_GIL_DISABLED') for the build, and sys._is_gil_enabled() "
-                           "only where it exists (getattr with a default), inside your function.")
+            if not all(isinstance(v, bool) for v in got):
+                check.fail(f"imitating {name} you returned {tuple(got)!r}: each of the two must be True or "
+                           "False, not None or a number. Hint: bool(...) turns a config value into True or "
+                           "False; decide what a missing function means before you return.")
+            if tuple(got) != want:
+                check.fail(f"imitating {name} you returned {tuple(got)!r}, expected {want}. Hint: as the "
+                           "exercise says, ask sysconfig about the build and sys._is_gil_enabled() about now, "
+                           "only where it exists, and inside your function (not once, outside it).")
         real = check.call(gil_status)
         want = (gil.free_threaded_build(), gil.gil_enabled())
         if tuple(bool(v) for v in real) != want:
@@ -171,7 +188,10 @@ def check_switch_interval(switch_interval) -> bool:
     """Exercise: ``with switch_interval(s):`` sets ``sys.setswitchinterval(s)`` and always restores the old value."""
 
     def body(check):
-        original = sys.getswitchinterval()
+        # Start from an unusual interval, so that an answer that "restores" a hard-coded default shows.
+        saved = sys.getswitchinterval()
+        sys.setswitchinterval(0.0037)
+        original = sys.getswitchinterval()  # read back: Python keeps it in whole microseconds
         try:
             manager = check.call(switch_interval, 0.002)
             if not (hasattr(manager, "__enter__") and hasattr(manager, "__exit__")):
@@ -206,7 +226,8 @@ def check_switch_interval(switch_interval) -> bool:
                 check.fail("after an error inside the with block the interval was not restored. Hint: restore it "
                            "in a finally clause.")
         finally:
-            sys.setswitchinterval(original)
-        return check.passed(f"The interval is back at {original * 1000:g} ms, even after an error.")
+            sys.setswitchinterval(saved)
+        return check.passed(f"The interval went back to the {original * 1000:g} ms it was before, even after an "
+                            "error.")
 
     return run("Switch interval, restored", body)

@@ -3,6 +3,10 @@
 A wrong answer in a threaded exercise can hang (a lock never released, a deadlock, a consumer that
 never stops). These checkers cannot: the locks they hand out give up after a few seconds, and the queues
 they hand out stop waiting when nothing more will come, so a stuck thread ends with a hint instead.
+
+A racy answer is caught by structure, not by luck: the checker's dict and accounts note every read or
+write made while the calling thread does not hold the lock(s), and yield the GIL there, so a race would
+also lose updates on a GIL build.
 """
 
 import queue
@@ -20,7 +24,7 @@ class StuckWaiting(RuntimeError):
 
 
 class WatchedLock:
-    """A ``threading.Lock`` that counts acquisitions and never waits forever.
+    """A ``threading.Lock`` that counts acquisitions, knows which thread holds it, and never waits forever.
 
     A blocking ``acquire()`` waits at most :data:`WATCHDOG` seconds, then raises :class:`StuckWaiting`,
     so a deadlock or a forgotten ``release()`` ends the learner's thread instead of hanging the kernel.
@@ -30,7 +34,12 @@ class WatchedLock:
     def __init__(self, name: str = "lock", hold: float = 0.0):
         self.name, self.hold = name, hold
         self.acquisitions = 0
+        self.owner = None  # the thread holding it (threading.get_ident()), or None
         self._lock = threading.Lock()
+
+    def held_here(self) -> bool:
+        """True when the calling thread holds this lock."""
+        return self.owner == threading.get_ident()
 
     def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
         if not blocking:
@@ -41,12 +50,14 @@ class WatchedLock:
             if not got and (timeout is None or timeout < 0):
                 raise StuckWaiting(f"waited {WATCHDOG:g} s for {self.name} and never got it")
         if got:
+            self.owner = threading.get_ident()
             self.acquisitions += 1
             if self.hold:
                 time.sleep(self.hold)
         return got
 
     def release(self) -> None:
+        self.owner = None
         self._lock.release()
 
     def locked(self) -> bool:
@@ -101,11 +112,53 @@ def _raised(check, errors) -> None:
 # --- Exercise 1: a race in a dict, fixed with a Lock ----------------------------------------------------
 
 
+class _GuardedStats(dict):
+    """A dict that notes every read or write made without holding ``lock``, and yields the GIL on each one.
+
+    The zero-second sleep hands the GIL to another thread at the worst moment, so an unguarded
+    read-then-write loses updates on a GIL build too; the notes catch it even when no update is lost.
+    """
+
+    def __init__(self, lock: WatchedLock):
+        super().__init__()
+        self.lock, self.unguarded = lock, 0
+
+    def _touch(self) -> None:
+        if not self.lock.held_here():
+            self.unguarded += 1
+        time.sleep(0)
+
+    def get(self, key, default=None):
+        self._touch()
+        return super().get(key, default)
+
+    def __getitem__(self, key):
+        self._touch()
+        return super().__getitem__(key)
+
+    def __setitem__(self, key, value):
+        self._touch()
+        super().__setitem__(key, value)
+
+    def __contains__(self, key):
+        self._touch()
+        return super().__contains__(key)
+
+    def setdefault(self, key, default=None):
+        self._touch()
+        return super().setdefault(key, default)
+
+    def update(self, *args, **kwargs):
+        self._touch()
+        super().update(*args, **kwargs)
+
+
 def check_record_visit(record_visit) -> bool:
     """Exercise: ``record_visit(stats, page, lock)`` adds 1 to ``stats[page]`` without losing an update."""
 
     def body(check):
-        stats, lock = {}, WatchedLock("the lock")
+        lock = WatchedLock("the lock")
+        stats = _GuardedStats(lock)
         check.call(record_visit, stats, "home", lock)
         if stats != {"home": 1}:
             check.fail(f"after one visit to 'home' on an empty dict, stats is {stats!r}, not {{'home': 1}}. "
@@ -113,8 +166,12 @@ def check_record_visit(record_visit) -> bool:
         if lock.locked():
             check.fail("the lock is still held after your function returned. Hint: `with lock:` releases it "
                        "for you, even if an error happens.")
-        pages, threads, visits = ("home", "about", "shop"), 4, 1500
-        stats, lock = {}, WatchedLock("the lock")
+        if stats.unguarded:
+            check.fail("your function read or wrote stats without holding the lock. Hint: the read and the "
+                       "write must both happen while you hold it, in one `with` block.")
+        pages, threads, visits = ("home", "about", "shop"), 4, 500
+        lock = WatchedLock("the lock")
+        stats = _GuardedStats(lock)
 
         def visitor(offset):
             for i in range(visits):
@@ -124,6 +181,10 @@ def check_record_visit(record_visit) -> bool:
         total = threads * visits
         want = {page: sum(1 for k in range(threads) for i in range(visits) if (i + k) % 3 == n)
                 for n, page in enumerate(pages)}
+        if stats.unguarded:
+            check.fail(f"{stats.unguarded:,} reads or writes of stats happened without holding the lock, so "
+                       "another thread could change the count in between. Hint: the read and the write "
+                       "must both happen while you hold the lock.")
         if stats != want:
             lost = total - sum(v for v in stats.values() if isinstance(v, int))
             check.fail(f"{threads} threads recorded {total:,} visits but stats counts {lost:,} fewer "
@@ -141,11 +202,41 @@ def check_record_visit(record_visit) -> bool:
 # --- Exercise 2: transfers that cannot deadlock -----------------------------------------------------------
 
 
+class _GuardedAccount(sync.Account):
+    """An account whose balance notes each change made without holding the locks of both accounts of a
+    transfer (two of the checker's locks), and yields the GIL between a read and a write."""
+
+    def __init__(self, number: int, balance: int, lock: WatchedLock, bank: list):
+        self._balance, self.bank, self.unguarded = balance, bank, 0
+        super().__init__(number, balance, lock)
+
+    @property
+    def balance(self) -> int:
+        time.sleep(0)
+        return self._balance
+
+    @balance.setter
+    def balance(self, value: int) -> None:
+        if value != self._balance and sum(account.lock.held_here() for account in self.bank) < 2:
+            self.unguarded += 1
+        time.sleep(0)
+        self._balance = value
+
+
 def check_transfer(transfer) -> bool:
     """Exercise: ``transfer(source, target, amount)`` moves money holding both accounts' locks, deadlock-free."""
 
     def accounts():
-        return [sync.Account(n, 1000, WatchedLock(f"the lock of account {n}", hold=0.0005)) for n in (1, 2, 3)]
+        bank: list = []
+        bank.extend(_GuardedAccount(n, 1000, WatchedLock(f"the lock of account {n}", hold=0.0005), bank)
+                    for n in (1, 2, 3))
+        return bank
+
+    def unguarded(check, bank) -> None:
+        if sum(account.unguarded for account in bank):
+            check.fail("a balance changed while your transfer did not hold the locks of both accounts (were "
+                       "they released before the update?). Another transfer could change it in between. "
+                       "Hint: change both balances inside the block that holds both locks.")
 
     def body(check):
         a, b, _ = accounts()
@@ -156,8 +247,9 @@ def check_transfer(transfer) -> bool:
         if a.lock.acquisitions == 0 or b.lock.acquisitions == 0:
             check.fail("a transfer must hold the locks of both accounts while it changes their balances.")
         if a.lock.locked() or b.lock.locked():
-            check.fail("a lock is still held after your function returned. Hint: use `with first.lock, "
-                       "second.lock:` so both are always released.")
+            check.fail("a lock is still held after your function returned. Hint: take them in a `with` "
+                       "statement, so both are always released.")
+        unguarded(check, [a, b])
         a, b, c = accounts()
         rounds = 40
 
@@ -174,6 +266,7 @@ def check_transfer(transfer) -> bool:
                        f"(the checker gave up after {WATCHDOG:g} s). Hint: take the two locks in one order that "
                        "every thread agrees on, e.g. the account with the smaller .number first.")
         _raised(check, errors)
+        unguarded(check, [a, b, c])
         balances = [x.balance for x in (a, b, c)]
         if balances != [1000, 1000, 1000]:
             check.fail(f"after transfers that cancel out, the balances are {balances}, not [1000, 1000, 1000]: "

@@ -4,18 +4,28 @@ import concurrent.futures as cf
 import functools
 import math
 import multiprocessing
+import os
 import pickle
 import time
 
 import numpy as np
 
-from parallel_course import resources, settings, workloads
-from parallel_course.checks import run
+from parallel_course import resources, settings
+from parallel_course.checks import POOL_TIMEOUT, probes, run
 from parallel_course.lessons import processes
 
 
 def _pool_workers() -> int:
     return min(2, resources.worker_cap())
+
+
+def _watched_call(check, fn, *args, rendezvous: int = 1):
+    """Call the learner's pool code under a :class:`probes.PoolProbe`, with a timeout; return (result, probe)."""
+    with probes.PoolProbe(rendezvous=rendezvous) as probe:
+        got = check.call_within(POOL_TIMEOUT, fn, *args)
+    if probe.refused:
+        check.fail(probe.refused[0])
+    return got, probe
 
 
 def check_chunked_squares(chunksize_for, squares_in_parallel) -> bool:
@@ -30,16 +40,16 @@ def check_chunked_squares(chunksize_for, squares_in_parallel) -> bool:
             chunks = math.ceil(n_items / size)
             if chunks < min(n_items, workers):
                 check.fail(f"chunksize_for({n_items}, {workers}) = {size} makes only {chunks} chunk(s) for "
-                           f"{workers} workers, so some workers get nothing to do. Hint: divide the items by "
-                           "a few chunks per worker, for example n_items / (4 * workers).")
+                           f"{workers} workers, so some workers get nothing to do. Hint: give each worker a "
+                           "few chunks, not one big one.")
             if chunks > 16 * workers:
                 check.fail(f"chunksize_for({n_items}, {workers}) = {size} makes {chunks:,} chunks: each trip to "
-                           "a worker carries too little work to pay for itself. Hint: aim for about 4 chunks per "
-                           "worker: n_items / (4 * workers), rounded up.")
+                           "a worker carries too little work to pay for itself. Hint: aim for a few chunks per "
+                           "worker, and round up.")
         numbers = list(range(settings.sized(20_000, small=5_000, large=50_000)))
         workers = _pool_workers()
         start = time.perf_counter()
-        got = check.call(squares_in_parallel, numbers, workers)
+        got, probe = _watched_call(check, squares_in_parallel, list(numbers), workers, rendezvous=2)
         seconds = time.perf_counter() - start
         if not isinstance(got, list) or len(got) != len(numbers):
             length = f" of length {len(got)}" if hasattr(got, "__len__") else ""
@@ -49,14 +59,28 @@ def check_chunked_squares(chunksize_for, squares_in_parallel) -> bool:
         if wrong is not None:
             check.fail(f"item {wrong} is {got[wrong]!r}, expected {numbers[wrong] ** 2}. Hint: map "
                        "workloads.square over the numbers; pool.map keeps the input order.")
-        if check.call(squares_in_parallel, [3], 2) != [9]:
+        maps = [use for use in probe.uses if use.method in ("map", "map_async", "imap", "imap_unordered")]
+        if not maps:
+            check.fail("the squares are right, but no multiprocessing pool mapped them: they were computed in "
+                       "this process. Hint: open a pool from settings.mp_context() and use its map.")
+        use = maps[-1]
+        want = check.call(chunksize_for, len(numbers), workers)
+        if use.chunksize != want:
+            check.fail(f"your pool's map was called with chunksize={use.chunksize!r}, but chunksize_for"
+                       f"({len(numbers):,}, {workers}) is {want}. Hint: pass chunksize=... to pool.map, or the "
+                       "pool picks its own.")
+        if use.workers != workers:
+            check.fail(f"your pool had {use.workers} worker processes, but workers was {workers}.")
+        pids = probe.pids() - {os.getpid()}
+        if len(pids) < min(2, workers):
+            check.fail(f"only {len(pids)} worker process(es) squared numbers, although the pool had {workers}.")
+        with probes.PoolProbe() as small:
+            short = check.call_within(POOL_TIMEOUT, squares_in_parallel, [3], 2)
+        if short != [9] or small.refused:
             check.fail("squares_in_parallel([3], 2) should be [9]: does a list shorter than the workers work?")
-        with settings.mp_context().Pool(workers) as pool:
-            start = time.perf_counter()
-            pool.map(workloads.square, numbers, chunksize=1)
-            one_by_one = time.perf_counter() - start
-        return check.passed(f"Your version took {seconds:.2f} s (pool start included); chunksize=1 took "
-                            f"{one_by_one:.2f} s with an already running pool, for {len(numbers):,} tiny tasks.")
+        chunks = math.ceil(len(numbers) / want)
+        return check.passed(f"{len(pids)} workers squared {len(numbers):,} numbers in {chunks} chunks of "
+                            f"{want:,} in {seconds:.2f} s (pool start included).")
 
     return run("Chunked squares", body)
 
@@ -66,19 +90,10 @@ class _NoPickleArray(np.ndarray):
 
     def __reduce_ex__(self, protocol):
         raise TypeError("the array itself (or a slice of it) was pickled to be sent to a worker, which copies "
-                        "it; copy it into shared memory once and send only block.spec and slice bounds")
+                        "it; copy it into shared memory once and send only what a worker needs to find it")
 
     def __reduce__(self):
         return self.__reduce_ex__(2)
-
-
-def _new_blocks(before: set[str]) -> set[str]:
-    """Blocks created since ``before`` that still exist (re-read once: another program may be mid-way)."""
-    left = processes.shm_names() - before
-    if left:
-        time.sleep(0.3)
-        left = processes.shm_names() - before
-    return left
 
 
 def check_shared_total(shared_total) -> bool:
@@ -92,9 +107,8 @@ def check_shared_total(shared_total) -> bool:
         for data in cases:
             want = data.sum().item()
             guarded = data.view(_NoPickleArray)
-            before = processes.shm_names()
             start = time.perf_counter()
-            got = check.call(shared_total, guarded, workers)
+            got, probe = _watched_call(check, shared_total, guarded, workers, rendezvous=2)
             seconds.append(time.perf_counter() - start)
             if not isinstance(got, int | float | np.number) or isinstance(got, bool):
                 check.fail(f"return the total as a number, not {type(got).__name__} {got!r}.")
@@ -102,12 +116,26 @@ def check_shared_total(shared_total) -> bool:
                 check.fail(f"for {data.size:,} numbers of dtype {data.dtype} the total is {want}, you returned "
                            f"{got!r}. Hint: split(len(array), workers) gives slices that cover every element "
                            "once; make the shared block with the array's own dtype (shared_copy does).")
-            if left := _new_blocks(before):
+            # Only the blocks this call created are looked at: other programs may use shared memory too.
+            if left := probe.created & processes.shm_names():
                 check.fail(f"shared block(s) {sorted(left)} still exist after your function returned. Hint: "
-                           "create the block in a `with processes.shared_copy(array) as block:` statement, "
-                           "which closes and unlinks it whatever happens.")
+                           "create the block in a `with` statement, which closes and unlinks it whatever "
+                           "happens.")
+            if not probe.created:
+                check.fail("the total is right, but no shared-memory block was created: the array was summed "
+                           "without sharing it. Hint: copy the array into a shared block once "
+                           "(processes.shared_copy) and let the workers open it.")
+            attached = probe.attached(probe.created)
+            if not attached:
+                check.fail("a shared block was created, but no worker process opened it: the sum was not "
+                           "computed from shared memory. Hint: send each worker the block's spec and a slice "
+                           "to sum (processes.sum_shared_slice opens the block).")
+            if len(attached) < min(2, workers):
+                check.fail(f"only one worker process opened the shared block, although workers was {workers}. "
+                           "Hint: give each worker its own slice.")
         return check.passed(f"{cases[0].size:,} float64 numbers ({cases[0].nbytes / 2**20:.0f} MiB) summed by "
-                            f"{workers} workers in {seconds[0]:.2f} s, without sending the array.")
+                            f"{workers} workers that each opened the shared block, in {seconds[0]:.2f} s; the "
+                            "array itself was never sent.")
 
     return run("Shared total", body)
 
@@ -126,7 +154,7 @@ def check_picklable_power(picklable_power) -> bool:
             task = check.call(picklable_power, exponent)
             if not callable(task):
                 check.fail(f"picklable_power({exponent}) returned {task!r}, which is not callable. Hint: return "
-                           "functools.partial(processes.power, exponent=exponent).")
+                           "a task (something a pool can call with one number), not a number.")
             for x in (0, 2, 7, -3):
                 got = check.call(task, x)
                 if got != x**exponent:

@@ -12,7 +12,8 @@ import threading
 import time
 
 from parallel_course import settings
-from parallel_course.checks import run
+from parallel_course.checks import POOL_TIMEOUT, StuckPool, probes, run
+from parallel_course.checks.probes import NotebookWorker
 from parallel_course.lessons import futures_demo
 
 
@@ -80,9 +81,15 @@ def check_with_retries(with_retries) -> bool:
         _require_function(check, with_retries)
         items = list(range(6))
         service = futures_demo.FlakyService({1: 1, 3: 2}, latency=0.01)
+        callers = set()
+
+        def fetch(x):
+            callers.add(threading.get_ident())
+            return service.fetch(x)
+
         with cf.ThreadPoolExecutor(max_workers=4) as executor:
             try:
-                got = with_retries(executor, service.fetch, items, 2)
+                got = with_retries(executor, fetch, items, 2)
             except NotImplementedError:
                 raise
             except ConnectionError as error:
@@ -94,6 +101,9 @@ def check_with_retries(with_retries) -> bool:
         if got != want:
             check.fail(f"expected {want}, got {got!r}. Hint: when future.exception() is not None, submit "
                        "the same item again, at most `retries` more times.")
+        if threading.get_ident() in callers or not callers:
+            check.fail("some calls of fn ran in your own thread instead of the executor's threads. Hint: "
+                       "every call, first tries and retries alike, goes through executor.submit.")
         expected_attempts = {0: 1, 1: 2, 2: 1, 3: 3, 4: 1, 5: 1}
         if dict(service.attempts) != expected_attempts:
             check.fail(f"the calls per item were {dict(service.attempts)}, expected {expected_attempts}: "
@@ -135,6 +145,10 @@ def check_results_before(results_before) -> bool:
             start = time.perf_counter()
             got = check.call(results_before, executor, task, list(delays), timeout)
             elapsed = time.perf_counter() - start
+            try:
+                still_open = executor.submit(int, "7").result(timeout=10) == 7
+            except RuntimeError:
+                still_open = False
         want = {0: 0, 1: 10, 2: 20}
         if got != want:
             check.fail(f"with 2 workers and a {timeout} s deadline, tasks 0, 1 and 2 finish in time: expected "
@@ -146,9 +160,26 @@ def check_results_before(results_before) -> bool:
         if late:
             check.fail(f"tasks {late} still started after the deadline. Hint: call cancel() on every future "
                        "that is not done, so the pending ones never start.")
+        if not still_open:
+            check.fail("after your function returned, the executor it was given refused new work: it was shut "
+                       "down. The executor belongs to the caller, who may still need it. Hint: cancel the "
+                       "futures that have not started instead of shutting the executor down.")
         return check.passed(f"Returned after {elapsed:.2f} s with {len(got)} results; tasks 5 and 6 never ran.")
 
     return run("Results before a deadline", body)
+
+
+def _only_unfinished(check, probe, items) -> None:
+    """Fail when a later pool was given every item again although an earlier one had finished some."""
+    pools = list(dict.fromkeys(use.token for use in probe.uses))
+    finished = set()
+    for token in pools:
+        started = {n for args in probe.tasks(token, "start") for n in probes.numbers_in(args)}
+        if finished and started >= set(items):
+            check.fail(f"a new pool ran every item again, although items {sorted(finished)} had already "
+                       "finished in an earlier one. Hint: keep the results you have and give the fresh pool "
+                       "only the unfinished items.")
+        finished |= {n for args in probe.tasks(token, "done") for n in probes.numbers_in(args)}
 
 
 def check_survive_crashes(run_surviving_crashes) -> bool:
@@ -162,12 +193,15 @@ def check_survive_crashes(run_surviving_crashes) -> bool:
             task = functools.partial(futures_demo.square_or_die_at_first, poison=3, marker_dir=markers,
                                      deaths=1, seconds=0.02)
             try:
-                got = run_surviving_crashes(task, items, 2, 3)
+                with probes.PoolProbe() as probe:
+                    got = check.within(POOL_TIMEOUT, run_surviving_crashes, task, items, 2, 3)
             except NotImplementedError:
                 raise
             except cf.BrokenExecutor:
                 check.fail("a worker died once and your function gave up with BrokenProcessPool. Hint: catch "
                            "it, keep the results you have, and run the unfinished items in a new executor.")
+            except (NotebookWorker, StuckPool) as error:
+                check.fail(str(error))
             except Exception as error:  # noqa: BLE001
                 check.fail(f"your function raised {type(error).__name__}: {error}")
             deaths = futures_demo.deaths_so_far(markers)
@@ -183,11 +217,13 @@ def check_survive_crashes(run_surviving_crashes) -> bool:
             task = functools.partial(futures_demo.square_or_die_at_first, poison=5, marker_dir=markers,
                                      deaths=6, seconds=0.02)
             try:
-                result = run_surviving_crashes(task, items, 2, 2)
+                result = check.within(POOL_TIMEOUT, run_surviving_crashes, task, items, 2, 2)
             except NotImplementedError:
                 raise
             except cf.BrokenExecutor:
                 result = None
+            except (NotebookWorker, StuckPool) as error:
+                check.fail(str(error))
             except Exception as error:  # noqa: BLE001
                 check.fail(f"when every round breaks, raise BrokenProcessPool; your function raised "
                            f"{type(error).__name__}: {error}")
@@ -197,6 +233,11 @@ def check_survive_crashes(run_surviving_crashes) -> bool:
             check.fail(f"item 5 kills a worker in every round; with max_rounds=2, {deaths} worker(s) died (one "
                        f"per pool) and then your function {outcome}. Hint: stop after max_rounds pools and raise "
                        "the last BrokenProcessPool.")
+        sizes = sorted({use.workers for use in probe.uses})
+        if sizes != [2]:
+            check.fail(f"you were asked for workers=2, but your executors had max_workers {sizes}. Hint: pass "
+                       "workers on to every executor you create.")
+        _only_unfinished(check, probe, items)
         return check.passed(f"Recovered from a dead worker, and gave up after 2 rounds on a poison input "
                             f"(start method: {settings.start_method()}).")
 

@@ -7,15 +7,21 @@
   computes: about one switch interval (``sys.getswitchinterval()``) when the GIL is there.
 - :func:`describe_threads` reads a 1-thread and a 2-thread recording of the same tasks (speedup and
   overlap), knowing what the GIL allows for that kind of work, on this kernel and this machine.
+- :func:`c_nap` and :func:`c_nap_holding_gil` call the C library's ``usleep`` through :mod:`ctypes`:
+  loaded with ``ctypes.CDLL`` the call releases the GIL, loaded with ``ctypes.PyDLL`` it keeps it. No
+  compiler is needed; :func:`ctypes_available` says whether this platform has such a C library.
 - :func:`thread_tasks` lists everyday tasks, each with the function that runs it, and whether two
   threads finish two of them sooner than one thread (on a standard build with 2 or more cores).
 
 Every task function lives here, so thread and process pools can run it under any start method.
 """
 
+import ctypes
+import ctypes.util
 import functools
 import hashlib
 import json
+import os
 import random
 import sys
 import sysconfig
@@ -156,6 +162,48 @@ def wake_up_lateness(naps: int = 10, nap: float = 0.002, busy: bool = True) -> l
         if busy:
             spinner.join(timeout=10)
     return lateness
+
+
+@functools.lru_cache(maxsize=2)
+def _libc(holding_gil: bool):
+    """The C library through ctypes (``PyDLL`` when ``holding_gil``, else ``CDLL``), or None without one."""
+    name = ctypes.util.find_library("c")
+    if name is None and os.name != "posix":
+        return None  # Windows: no C library with usleep
+    # On POSIX a name of None loads the symbols already in this process (dlopen(NULL)), the C library's too.
+    loader = ctypes.PyDLL if holding_gil else ctypes.CDLL
+    try:
+        library = loader(name)
+        usleep = library.usleep
+    except (OSError, AttributeError):
+        return None
+    usleep.argtypes, usleep.restype = [ctypes.c_uint], ctypes.c_int
+    return library
+
+
+def ctypes_available() -> bool:
+    """True when this platform's C library, with its ``usleep``, can be called through ctypes."""
+    return _libc(False) is not None and _libc(True) is not None
+
+
+def _c_usleep(seconds: float, holding_gil: bool) -> float:
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not 0 < seconds < 1:
+        raise ValueError(f"A nap must last more than 0 and less than 1 second, not {seconds!r}.")
+    library = _libc(holding_gil)
+    if library is None:
+        raise RuntimeError("This platform has no C library with usleep for ctypes to call (Windows has none).")
+    library.usleep(round(seconds * 1_000_000))
+    return seconds
+
+
+def c_nap(seconds: float) -> float:
+    """Sleep in C (``usleep`` through ``ctypes.CDLL``, which releases the GIL around the call); returns ``seconds``."""
+    return _c_usleep(seconds, holding_gil=False)
+
+
+def c_nap_holding_gil(seconds: float) -> float:
+    """Sleep in C through ``ctypes.PyDLL``, which keeps the GIL during the call; returns ``seconds``."""
+    return _c_usleep(seconds, holding_gil=True)
 
 
 @functools.lru_cache(maxsize=4)
