@@ -20,6 +20,7 @@ the client's own process, so it shares the client's GIL and its CPU time counts 
 """
 
 import re
+import sys
 import threading
 import time
 import urllib.request
@@ -98,6 +99,12 @@ class _Server(ThreadingHTTPServer):
         self.most_in_flight = 0
         self._stats_lock = threading.Lock()
         super().__init__((HOST, 0), _Handler)
+
+    def handle_error(self, request, client_address) -> None:
+        """Stay quiet when a client hung up before its answer (a cancelled request); report anything else."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
     def entered(self) -> None:
         with self._stats_lock:
