@@ -9,13 +9,18 @@ own server inside the notebook's process, in a background thread:
 
 It listens on the loopback address only (nobody else can reach it), on port 0 (the operating system
 picks a free port, so two learners on one JupyterHub never collide), and the ``with`` block always stops
-it. The server answers each request in its own thread (``ThreadingHTTPServer``), so it can serve many
-requests at once, like a real web service.
+it. The server answers each request in a new thread of its own (``ThreadingHTTPServer``: one thread per
+request, with no limit), so it can serve many requests at once. That is the simplest design, not what
+production servers do: they use an event loop (nginx, uvicorn on asyncio) or a bounded pool of workers
+(gunicorn), and ``http.server`` is documented as not meant for production. The server also runs inside
+the client's own process, so it shares the client's GIL and its CPU time counts in the client's
+``process_time()``.
 
 ``GET /item/<n>`` answers ``item <n>`` after the server's ``latency``, or after ``?delay=<seconds>``.
 """
 
 import re
+import sys
 import threading
 import time
 import urllib.request
@@ -94,6 +99,12 @@ class _Server(ThreadingHTTPServer):
         self.most_in_flight = 0
         self._stats_lock = threading.Lock()
         super().__init__((HOST, 0), _Handler)
+
+    def handle_error(self, request, client_address) -> None:
+        """Stay quiet when a client hung up before its answer (a cancelled request); report anything else."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
     def entered(self) -> None:
         with self._stats_lock:
@@ -224,7 +235,8 @@ def running_servers() -> int:
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
-def _check_url(url) -> str:
+def check_url(url) -> str:
+    """Return ``url`` if it is an ``http://`` address on this machine, else raise one clear error."""
     if not isinstance(url, str):
         raise TypeError(f"The address must be a string like 'http://127.0.0.1:8000/item/1', not {url!r}.")
     parts = urlsplit(url)
@@ -240,7 +252,7 @@ def fetch(url: str, timeout: float = 10.0) -> str:
     waits, other threads run. ``timeout`` (seconds) bounds every wait, so a dead server raises an error
     instead of hanging the caller.
     """
-    _check_url(url)
+    check_url(url)
     if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
         raise ValueError(f"The timeout must be a positive number of seconds, not {timeout!r}.")
     with _OPENER.open(url, timeout=timeout) as answer:

@@ -7,8 +7,14 @@ Everything a thread runs in lesson 03 lives here, so the lesson's cells only sta
 - :func:`try_reentry` shows why a method that calls another method under the same lock needs an ``RLock``.
 - :func:`deadlock_demo` makes two threads take two locks in opposite orders, the classic deadlock, but
   every wait has a timeout, so it reports the deadlock instead of hanging.
-- :func:`pipeline` is a producer/consumer pipeline on a :class:`queue.Queue`, shut down by sentinels.
+- :func:`pipeline` is a producer/consumer pipeline on a :class:`queue.Queue`, shut down by sentinels or,
+  from Python 3.13, by ``Queue.shutdown()``.
+- :func:`recording_thread_exceptions` swaps in a ``threading.excepthook`` that records what a bare thread
+  raised, and :func:`fail` is a task that raises.
 - :func:`ticker` is a background thread that an :class:`threading.Event` stops politely.
+- :func:`limited_waits` shows a ``Semaphore`` letting at most ``limit`` threads in at once,
+  :func:`release_too_often` what a ``BoundedSemaphore`` adds, and :func:`phased_work` a ``Barrier``
+  keeping threads in step, phase by phase.
 - :func:`exit_demo` runs a tiny program in a fresh interpreter to show what happens to daemon threads
   when a program ends.
 """
@@ -345,6 +351,37 @@ def consumer(inbox: queue.Queue, outbox: queue.Queue, work=slow_square) -> None:
             inbox.task_done()
 
 
+# --- Queue.shutdown(): one call instead of one sentinel per consumer (Python 3.13+) -------------------------
+
+QUEUE_HAS_SHUTDOWN = hasattr(queue.Queue, "shutdown")
+"""True where ``queue.Queue`` has ``shutdown()`` (3.13+). ``multiprocessing.Queue`` has no such method."""
+
+
+def closing_producer(items, inbox: queue.Queue) -> None:
+    """Put every item on ``inbox``, then ``inbox.shutdown()``: one call, however many consumers there are.
+
+    After ``shutdown()``, ``put`` raises ``queue.ShutDown`` at once, and ``get`` hands out what is still
+    queued, then raises ``queue.ShutDown`` instead of waiting. (``shutdown(immediate=True)`` would throw
+    the queued items away.)
+    """
+    for item in items:
+        inbox.put(item)
+    inbox.shutdown()
+
+
+def draining_consumer(inbox: queue.Queue, outbox: queue.Queue, work=slow_square) -> None:
+    """Take items from ``inbox`` until it is shut down and empty; put ``(item, work(item))`` on ``outbox``."""
+    while True:
+        try:
+            item = inbox.get()
+        except queue.ShutDown:  # only reached on 3.13+, where the exception exists
+            return
+        try:
+            outbox.put((item, work(item)))
+        finally:
+            inbox.task_done()
+
+
 @dataclass(frozen=True)
 class PipelineResult:
     """Results of :func:`pipeline` in the order they finished, who did how many, and the wall time."""
@@ -354,16 +391,23 @@ class PipelineResult:
     seconds: float
 
 
-def pipeline(items, consumers: int = 3, maxsize: int = 0, work=slow_square) -> PipelineResult:
+def pipeline(items, consumers: int = 3, maxsize: int = 0, work=slow_square, stop: str = "sentinel") -> PipelineResult:
     """One producer thread and ``consumers`` consumer threads joined by a queue of size ``maxsize``.
 
     ``maxsize=0`` means unbounded; a small ``maxsize`` makes the producer wait when the consumers fall
-    behind. Every thread is joined (with a timeout) before this returns.
+    behind. ``stop="sentinel"`` ends the consumers with one :data:`STOP` each; ``stop="shutdown"`` (Python
+    3.13+) with one ``inbox.shutdown()``. Every thread is joined (with a timeout) before this returns.
     """
     items = validate.items(items)
     validate.positive_int(consumers, "The number of consumers")
     if isinstance(maxsize, bool) or not isinstance(maxsize, int) or maxsize < 0:
         raise ValueError(f"maxsize must be a whole number of at least 0 (0: unbounded), not {maxsize!r}.")
+    if stop not in ("sentinel", "shutdown"):
+        raise ValueError(f"stop must be 'sentinel' or 'shutdown', not {stop!r}.")
+    if stop == "shutdown" and not QUEUE_HAS_SHUTDOWN:
+        raise RuntimeError(f"queue.Queue.shutdown() needs Python 3.13 or later; this is {sys.version.split()[0]}: "
+                           "use stop='sentinel'.")
+    produce, consume = (producer, consumer) if stop == "sentinel" else (closing_producer, draining_consumer)
     inbox, outbox = queue.Queue(maxsize), queue.Queue()
     tally = Tally()
 
@@ -371,8 +415,9 @@ def pipeline(items, consumers: int = 3, maxsize: int = 0, work=slow_square) -> P
         tally[threading.current_thread().name] += 1
         return work(item)
 
-    threads = [threading.Thread(target=producer, args=(items, inbox, consumers), name="producer", daemon=True)]
-    threads += [threading.Thread(target=consumer, args=(inbox, outbox, counted), name=f"consumer-{i}",
+    producer_args = (items, inbox, consumers) if stop == "sentinel" else (items, inbox)
+    threads = [threading.Thread(target=produce, args=producer_args, name="producer", daemon=True)]
+    threads += [threading.Thread(target=consume, args=(inbox, outbox, counted), name=f"consumer-{i}",
                                  daemon=True) for i in range(1, consumers + 1)]
     start = time.perf_counter()
     for thread in threads:
@@ -381,11 +426,54 @@ def pipeline(items, consumers: int = 3, maxsize: int = 0, work=slow_square) -> P
         thread.join(timeout=60)
     seconds = time.perf_counter() - start
     if any(thread.is_alive() for thread in threads):
-        raise RuntimeError("A pipeline thread did not stop within 60 s: was a STOP lost?")
+        raise RuntimeError("A pipeline thread did not stop within 60 s: was a STOP lost, or the queue never shut down?")
     results = []
     while not outbox.empty():
         results.append(outbox.get())
     return PipelineResult(results, dict(sorted(tally.items())), seconds)
+
+
+# --- Exceptions in bare threads: threading.excepthook -------------------------------------------------------
+
+
+def fail(message: str) -> None:
+    """A task that raises ``ValueError(message)``, as a thread's work sometimes does."""
+    raise ValueError(message)
+
+
+@dataclass(frozen=True)
+class ThreadFailure:
+    """What ``threading.excepthook`` was told: the thread's name, the exception's type and its message."""
+
+    thread: str
+    error: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"thread {self.thread!r} raised {self.error}: {self.message}"
+
+
+@contextlib.contextmanager
+def recording_thread_exceptions():
+    """Within the block, record (instead of print) every exception that ends a ``threading.Thread``.
+
+    ``threading.excepthook`` is called with the thread, the exception type, value and traceback whenever
+    a thread's ``run()`` raises. The hook is process-wide, so this restores the previous one on leaving.
+    It keeps only text, not the exception itself: holding on to ``args.exc_value`` would keep the
+    thread's traceback and every object it refers to alive (a reference cycle the documentation warns of).
+    """
+    failures: list[ThreadFailure] = []
+    previous = threading.excepthook
+
+    def record(args) -> None:
+        name = args.thread.name if args.thread is not None else "unknown"
+        failures.append(ThreadFailure(name, args.exc_type.__name__, str(args.exc_value)))
+
+    threading.excepthook = record
+    try:
+        yield failures
+    finally:
+        threading.excepthook = previous
 
 
 # --- Event -------------------------------------------------------------------------------------------------
@@ -399,6 +487,125 @@ def ticker(stop: threading.Event, interval: float, ticks: list) -> None:
     """
     while not stop.wait(interval):
         ticks.append(time.perf_counter())
+
+
+# --- Semaphore, BoundedSemaphore, Barrier -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SemaphoreResult:
+    """What :func:`limited_waits` saw: the most threads inside at once, and the wall time."""
+
+    threads: int
+    limit: int
+    most_inside: int
+    seconds: float
+
+    def __str__(self) -> str:
+        return (f"{self.threads} threads, semaphore of {self.limit}: at most {self.most_inside} inside at once, "
+                f"{self.seconds:.2f} s")
+
+
+def limited_waits(threads: int = 8, limit: int = 3, hold: float = 0.05) -> SemaphoreResult:
+    """``threads`` threads each wait ``hold`` seconds inside ``with semaphore:``, a ``BoundedSemaphore(limit)``.
+
+    A semaphore is a counter of free places: ``acquire`` takes one (waiting while there is none),
+    ``release`` gives one back. At most ``limit`` threads are ever inside, so the whole run takes about
+    ``ceil(threads / limit) * hold`` seconds.
+    """
+    validate.positive_int(threads, "The number of threads")
+    validate.positive_int(limit, "The semaphore's limit")
+    if isinstance(hold, bool) or not isinstance(hold, int | float) or not 0 < hold <= 1:
+        raise ValueError(f"hold must be a number of seconds between 0 and 1, not {hold!r}.")
+    semaphore, count_lock = threading.BoundedSemaphore(limit), threading.Lock()
+    inside = Tally()
+
+    def visit() -> None:
+        with semaphore:
+            with count_lock:
+                inside["now"] += 1
+                inside["most"] = max(inside["most"], inside["now"])
+            time.sleep(hold)  # a request to a service that allows only `limit` connections at a time
+            with count_lock:
+                inside["now"] -= 1
+
+    seconds = start_together([(visit, ())] * threads, timeout=threads * hold + 10)
+    return SemaphoreResult(threads, limit, inside["most"], seconds)
+
+
+def release_too_often(semaphore) -> bool:
+    """Release ``semaphore`` once more than it was acquired; True if it refused with ``ValueError``.
+
+    A plain ``Semaphore`` accepts the extra release and silently gains a place (a bug that lets one thread
+    too many in later); a ``BoundedSemaphore`` knows its starting value and raises.
+    """
+    if not (hasattr(semaphore, "acquire") and hasattr(semaphore, "release")):
+        raise TypeError(f"Give a threading.Semaphore or BoundedSemaphore, not {type(semaphore).__name__}.")
+    with semaphore:
+        pass
+    try:
+        semaphore.release()
+    except ValueError:
+        return True
+    return False
+
+
+@dataclass(frozen=True)
+class PhaseRecord:
+    """One thread's work on one phase of :func:`phased_work`, with ``perf_counter`` start and end times."""
+
+    thread: int
+    phase: int
+    start: float
+    end: float
+
+
+@dataclass
+class BarrierResult:
+    """Every :class:`PhaseRecord` of :func:`phased_work`."""
+
+    records: list[PhaseRecord]
+
+    def phase_span(self, phase: int) -> tuple[float, float]:
+        """When the first thread started ``phase`` and when the last one finished it."""
+        mine = [record for record in self.records if record.phase == phase]
+        return min(record.start for record in mine), max(record.end for record in mine)
+
+    @property
+    def phases(self) -> int:
+        return 1 + max(record.phase for record in self.records)
+
+    @property
+    def in_step(self) -> bool:
+        """True if no thread started a phase before every thread had finished the previous one."""
+        return all(self.phase_span(p)[0] >= self.phase_span(p - 1)[1] for p in range(1, self.phases))
+
+
+def phased_work(threads: int = 3, phases: int = 3, step: float = 0.02, barrier: bool = True) -> BarrierResult:
+    """``threads`` threads each do ``phases`` phases of work of different lengths (multiples of ``step``).
+
+    With ``barrier=True`` each thread calls ``barrier.wait()`` after every phase, so a phase starts only
+    when every thread has finished the one before (as in a simulation whose step ``k + 1`` needs all of
+    step ``k``). With ``barrier=False`` fast threads run ahead.
+    """
+    validate.positive_int(threads, "The number of threads")
+    validate.positive_int(phases, "The number of phases")
+    if isinstance(step, bool) or not isinstance(step, int | float) or not 0 < step <= 0.5:
+        raise ValueError(f"step must be a number of seconds between 0 and 0.5, not {step!r}.")
+    timeout = threads * phases * step + 10
+    gate = threading.Barrier(threads, timeout=timeout) if barrier else None
+    records: list[PhaseRecord] = []  # list.append is safe from many threads
+
+    def work(me: int) -> None:
+        for phase in range(phases):
+            start = time.perf_counter()
+            time.sleep(step * (1 + (me + phase) % threads))  # each thread has a different share per phase
+            records.append(PhaseRecord(me, phase, start, time.perf_counter()))
+            if gate is not None:
+                gate.wait()  # raises BrokenBarrierError instead of waiting past the timeout
+
+    start_together([(work, (me,)) for me in range(threads)], timeout=timeout)
+    return BarrierResult(sorted(records, key=lambda record: (record.phase, record.thread)))
 
 
 # --- Daemon threads at exit -------------------------------------------------------------------------------
