@@ -14,6 +14,7 @@ def test_panel_runs_processes_under_every_start_method(start_method):
     assert "2 worker(s)" in panel.status.value
     assert panel.redraw_seconds is not None and panel.redraw_seconds > 0
     assert bytes(panel.plot.value[:4]) == b"\x89PNG" and "efficiency" in panel.table.value
+    panel.close()
 
 
 def test_points_accumulate_and_the_button_runs_the_slider_value():
@@ -35,6 +36,7 @@ def test_slider_is_capped_by_usable_cores(monkeypatch):
         panel.run(3)
     panel.run(2)
     assert "1 usable core" in panel.status.value
+    panel.close()
 
 
 @pytest.mark.parametrize(("kwargs", "error", "message"), [
@@ -80,3 +82,4 @@ def test_panel_refuses_an_amdahl_fit_with_two_counts():
     panel = WorkerPanel(workloads.io_bound, [0.002] * 4, backend="threads", cap=2)
     panel.run(2)
     assert panel.scaling.serial_fraction is None and "at least 3" in panel.scaling.fit.reason
+    panel.close()
