@@ -51,7 +51,8 @@ def test_workloads_do_not_import_numpy():
     import sys
 
     code = "import sys, parallel_course.workloads, parallel_course.backends; print('numpy' in sys.modules)"
-    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "False"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
 
 
 def test_panel_tasks_give_every_worker_the_same_number():
