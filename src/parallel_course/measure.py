@@ -130,7 +130,7 @@ FLAT = 0.05  # Karp-Flatt values within 5 percentage points of each other count 
 
 @dataclass(frozen=True)
 class AmdahlFit:
-    """An Amdahl fit and its verdict: ``fraction`` is ``None`` when the data cannot support one (``reason`` says why)."""
+    """An Amdahl fit and its verdict: ``fraction`` is ``None`` where the data cannot support one (see ``reason``)."""
 
     fraction: float | None
     karp_flatt: dict
