@@ -38,3 +38,30 @@ def test_bad_tasks_and_backend():
         backends.run("gpu", workloads.square, [1], 1)
     with pytest.raises(TypeError, match="task must be a function"):
         backends.run("serial", 42, [1], 1)
+
+
+@pytest.mark.parametrize("backend", ["serial", "threads", "processes"])
+def test_kept_pool_maps_many_times_and_records_its_startup(backend):
+    with backends.open_pool(backend, 2, warm=workloads.cpu_bound) as pool:
+        assert pool.startup_seconds > 0
+        assert pool.map(workloads.cpu_bound, ITEMS) == EXPECTED
+        assert pool.map(workloads.cpu_bound, ITEMS[::-1]) == EXPECTED[::-1]
+    if backend != "serial":
+        with pytest.raises(RuntimeError, match="closed"):
+            pool.map(workloads.cpu_bound, ITEMS)
+
+
+def test_kept_process_pool_keeps_its_workers(start_method):
+    with backends.open_pool("processes", 2) as pool:
+        first = pool.worker_pids()
+        assert len(first) == 2 and first == pool.pids
+        pool.map(workloads.cpu_bound, ITEMS)
+        assert pool.worker_pids() == first  # the same processes: nothing restarted between maps
+
+
+def test_blas_limit_travels_as_environment_variables():
+    import os
+
+    with backends.open_pool("processes", 1) as pool:
+        assert pool.map(os.getenv, ["OMP_NUM_THREADS"]) == ["1"]
+    assert backends.BLAS_ENV  # the parent's own environment is restored

@@ -71,7 +71,9 @@ def test_bench_prints_both_tables(monkeypatch, capsys):
     monkeypatch.setenv("PARALLEL_COURSE_SIZE", "small")
     assert cli.main(["bench", "--backend", "threads", "--workload", "io", "--max-workers", "2"]) == 0
     out = capsys.readouterr().out
-    assert "speedup" in out and "ms per task" in out and "Amdahl serial fraction" in out
+    assert "plain serial loop" in out and "absolute" in out and "relative" in out
+    assert "start-up" in out and "ms per task" in out and "Amdahl" in out
+    assert "median of 3" in out  # repeated, serial baseline measured
 
 
 @pytest.mark.parametrize("argv", [["bench", "--max-workers", "0"], ["bench", "--max-workers", "-2"]])

@@ -44,3 +44,18 @@ def test_start_method_setting(monkeypatch):
         settings.start_method()
     monkeypatch.delenv("PARALLEL_COURSE_START_METHOD")
     assert settings.start_method() in ("fork", "spawn", "forkserver")
+
+
+def test_workloads_do_not_import_numpy():
+    import subprocess
+    import sys
+
+    code = "import sys, parallel_course.workloads, parallel_course.backends; print('numpy' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
+
+
+def test_panel_tasks_give_every_worker_the_same_number():
+    items = workloads.panel_tasks("cpu", per_worker=4, cap=3)
+    assert len(items) == 12 and len(set(items)) == 1
+    assert workloads.panel_tasks("io", cap=2, work=1.0) == [workloads.task_size("io") / 8] * 8

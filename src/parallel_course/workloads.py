@@ -10,8 +10,6 @@ they live in this package and not in a notebook cell.
 
 import time
 
-import numpy as np
-
 from parallel_course import settings, validate
 
 
@@ -29,7 +27,13 @@ def cpu_bound_expected(n: int) -> int:
 
 
 def numpy_bound(n: int) -> float:
-    """``sum(sin(x)**2 + cos(x)**2)`` over ``n`` numbers: NumPy releases the GIL and the answer is ``n``."""
+    """``sum(sin(x)**2 + cos(x)**2)`` over ``n`` numbers: NumPy releases the GIL and the answer is ``n``.
+
+    NumPy is imported here, not at the top of the module, so that workers running only the pure-Python
+    tasks do not pay for importing it (about 0.1 s per worker under spawn or forkserver).
+    """
+    import numpy as np
+
     x = np.linspace(0.0, 1000.0, n)
     return float(np.sum(np.sin(x) ** 2 + np.cos(x) ** 2))
 
@@ -41,7 +45,7 @@ def io_bound(seconds: float) -> float:
 
 
 def square(x):
-    """The seed's Ray example: ``x * x``. The smallest possible task, to show per-task overhead."""
+    """``x * x``, the classic first example of a parallel map. The smallest possible task, to show per-task overhead."""
     return x * x
 
 
@@ -65,6 +69,21 @@ def tasks(kind: str, count: int = 8, size=None) -> list:
     """``count`` inputs for the ``kind`` workload, each of ``size`` (default: :func:`task_size`)."""
     validate.positive_int(count, "The number of tasks")
     return [task_size(kind) if size is None else size] * count
+
+
+def panel_tasks(kind: str, per_worker: int = 4, work: float = 3.0, cap: int | None = None) -> list:
+    """Inputs for a scaling experiment: ``per_worker`` tasks per worker at the worker cap, ``work`` tasks' worth.
+
+    With ``k * n`` equal tasks on ``n`` workers every worker gets the same number, so the ``ceil(tasks / n)``
+    staircase does not pose as overhead; the whole batch stays about ``work`` default-size tasks of work
+    (a few seconds at most), whatever the cap, by making each task smaller.
+    """
+    from parallel_course import resources
+
+    cap = resources.worker_cap() if cap is None else validate.positive_int(cap, "The worker cap")
+    count = validate.positive_int(per_worker, "The tasks per worker") * cap
+    size = task_size(kind) * work / count
+    return tasks(kind, count, size if kind == "io" else max(1, int(size)))
 
 
 def function(kind: str):
