@@ -8,6 +8,8 @@ subinterpreters, and not every extension module (NumPy among them) can be loaded
 - :func:`sleepy_task`: waits, then returns its id; tasks of different lengths finish out of order.
 - :func:`who_ran_me`: reports which process and thread ran a task.
 - :func:`inverse`: ``1 / x``, raising ``ValueError`` for ``x == 0`` (exceptions travel back).
+- :func:`raise_two_part_error`: raises an exception that pickles but cannot be unpickled (breaks the pool).
+- :func:`raise_fixed_two_part_error`: the same exception written so that it travels back intact.
 - :func:`square_or_die`: kills its own worker process for one input (a ``BrokenProcessPool``).
 - :func:`square_or_die_at_first`: the same, but only the first time(s): a worker lost to a passing accident.
 - :func:`sum_of_squares`: pure-Python CPU work, safe to run in a subinterpreter.
@@ -54,6 +56,38 @@ def inverse(x, seconds: float = 0.0) -> float:
     time.sleep(_seconds(seconds))
     _require_nonzero(x)
     return 1 / x
+
+
+class TwoPartError(Exception):
+    """A custom exception whose ``__init__`` takes two arguments but passes one message to ``Exception``.
+
+    Pickle rebuilds an exception as ``TwoPartError(*self.args)``, that is with the one message, so
+    unpickling it in the parent fails with a ``TypeError``.
+    """
+
+    def __init__(self, numerator, denominator):
+        super().__init__(f"{numerator}/{denominator}")
+
+
+class FixedTwoPartError(Exception):
+    """The same exception, written so that pickle can rebuild it: every argument goes to ``Exception``."""
+
+    def __init__(self, numerator, denominator):
+        super().__init__(numerator, denominator)
+        self.numerator, self.denominator = numerator, denominator
+
+    def __str__(self) -> str:
+        return f"{self.numerator}/{self.denominator}"
+
+
+def raise_two_part_error(x) -> None:
+    """Raise :class:`TwoPartError` for ``x``; in a process pool, the parent cannot unpickle it."""
+    raise TwoPartError(x, 0)
+
+
+def raise_fixed_two_part_error(x) -> None:
+    """Raise :class:`FixedTwoPartError` for ``x``; it travels back from a process pool intact."""
+    raise FixedTwoPartError(x, 0)
 
 
 def _refuse_in_main_process(name: str) -> None:
