@@ -32,3 +32,17 @@ def test_nb04_writes_its_own_module_and_cleans_up():
     everything = "\n".join(sources)
     for needed in ("sys.path.insert", "PYTHONPATH", "shutil.rmtree", "autoreload", "cloudpickle"):
         assert needed in everything, f"nb 04 lacks {needed}"
+
+
+def test_the_pickle_round_trip_figure_draws_both_processes():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from parallel_course.lessons import processes
+
+    fig = processes.pickle_round_trip_figure()
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    plt.close(fig)
+    assert any("worker process" in t for t in texts) and any("pickle.loads" in t for t in texts)

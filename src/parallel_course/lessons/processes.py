@@ -510,3 +510,40 @@ def set_blas_threads(count: int) -> None:
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(limits=count, user_api="blas")
+
+
+def pickle_round_trip_figure():
+    """A diagram of one task's round trip: pickled in the parent, unpickled and run in a worker, and back.
+
+    matplotlib is imported here, not at the top of the module, so that worker processes importing this module
+    for their tasks do not pay for it.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import FancyBboxPatch
+
+    from parallel_course.plots import OKABE_ITO
+
+    fig, ax = plt.subplots(figsize=(9, 3.4))
+    ax.set(xlim=(0, 10), ylim=(0, 4.2))
+    ax.axis("off")
+    for x, label, colour in ((0.2, "parent process\n(your kernel)", OKABE_ITO["blue"]),
+                             (6.8, "worker process", OKABE_ITO["orange"])):
+        ax.add_patch(FancyBboxPatch((x, 0.3), 3.0, 3.6, boxstyle="round,pad=0.05", facecolor=colour, alpha=0.15,
+                                    edgecolor=colour))
+        ax.text(x + 1.5, 3.6, label, ha="center", va="center", fontsize=10, weight="bold")
+    steps = [  # (x, y, text) for the boxes inside each process
+        (1.7, 2.7, "task: fn, args\npickle.dumps"), (8.3, 2.7, "pickle.loads\nimport fn's module"),
+        (8.3, 1.0, "run fn(*args)\npickle.dumps(result)"), (1.7, 1.0, "pickle.loads\nresult (or exception)"),
+    ]
+    for x, y, text in steps:
+        ax.text(x, y, text, ha="center", va="center", fontsize=9,
+                bbox={"boxstyle": "round", "facecolor": "white", "edgecolor": OKABE_ITO["black"]})
+    arrow = {"arrowstyle": "-|>", "color": OKABE_ITO["green"], "lw": 2}
+    ax.annotate("", xy=(7.05, 2.7), xytext=(2.95, 2.7), arrowprops=arrow)
+    ax.text(5.0, 2.9, "bytes through a pipe", ha="center", fontsize=9, color=OKABE_ITO["green"])
+    ax.annotate("", xy=(8.3, 1.45), xytext=(8.3, 2.25), arrowprops={**arrow, "color": OKABE_ITO["black"]})
+    ax.annotate("", xy=(2.95, 1.0), xytext=(7.05, 1.0), arrowprops={**arrow, "color": OKABE_ITO["vermillion"]})
+    ax.text(5.0, 1.2, "bytes back", ha="center", fontsize=9, color=OKABE_ITO["vermillion"])
+    ax.set_title("One task's round trip: everything that crosses is pickled, then unpickled", fontsize=11)
+    fig.tight_layout()
+    return fig
